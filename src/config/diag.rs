@@ -1,0 +1,186 @@
+//! Diagnostics: config and rule-file errors that name the file, line and column.
+//!
+//! Components say *what* is wrong; the loaders attach *where* through these types.
+//! Everything is collected so that `mlwatch check` reports all problems at once.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde_saphyr::{DefaultMessageFormatter, Location, MessageFormatter, Spanned};
+
+/// One problem in one file, rendered as `FILE:LINE:COL: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    /// 1-based; 0 when the position is unknown (the file could not be read, say).
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        } else {
+            write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)
+        }
+    }
+}
+
+/// A place in a file, kept by validated values whose errors can only be found
+/// later (a baseline profile that is missing, say).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub file: PathBuf,
+    pub line: u64,
+    pub column: u64,
+}
+
+impl Position {
+    pub fn new(file: &Path, loc: &Location) -> Self {
+        Position { file: file.to_path_buf(), line: loc.line(), column: loc.column() }
+    }
+
+    pub fn error(&self, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { file: self.file.clone(), line: self.line, column: self.column, message: message.into() }
+    }
+}
+
+/// Every problem found while loading a config and its rule files.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    /// Sort by file and position so output reads top to bottom.
+    pub fn sorted(mut self) -> Self {
+        self.0.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        self
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// A file under validation: collects diagnostics positioned in that file.
+pub struct FileDiag<'a> {
+    pub file: &'a Path,
+    pub out: &'a mut Diagnostics,
+}
+
+impl FileDiag<'_> {
+    /// Record an error at a YAML location.
+    pub fn at(&mut self, loc: &Location, message: impl Into<String>) {
+        self.out.push(Diagnostic {
+            file: self.file.to_path_buf(),
+            line: loc.line(),
+            column: loc.column(),
+            message: message.into(),
+        });
+    }
+
+    /// Record an error at a spanned value.
+    pub fn at_value<T>(&mut self, v: &Spanned<T>, message: impl Into<String>) {
+        self.at(&v.referenced, message)
+    }
+
+    /// Record an error with no position inside the file.
+    pub fn whole(&mut self, message: impl Into<String>) {
+        self.out.push(Diagnostic { file: self.file.to_path_buf(), line: 0, column: 0, message: message.into() });
+    }
+}
+
+/// Read and deserialize one YAML file; on failure return its positioned diagnostic.
+pub fn load_yaml<T: DeserializeOwned>(file: &Path) -> Result<T, Diagnostic> {
+    let text = std::fs::read_to_string(file).map_err(|e| Diagnostic {
+        file: file.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read file: {e}"),
+    })?;
+    parse_yaml(file, &text)
+}
+
+/// Deserialize YAML text that came from `file`.
+pub fn parse_yaml<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Diagnostic> {
+    serde_saphyr::from_str(text).map_err(|e| yaml_diagnostic(file, &e))
+}
+
+fn yaml_diagnostic(file: &Path, err: &serde_saphyr::Error) -> Diagnostic {
+    let inner = err.without_snippet();
+    let mut message = DefaultMessageFormatter.format_message(inner).into_owned();
+    if let serde_saphyr::Error::SerdeUnknownField { field, expected, .. }
+    | serde_saphyr::Error::SerdeUnknownVariant { variant: field, expected, .. } = inner
+    {
+        if let Some(best) = nearest(field, expected.iter().copied()) {
+            message.push_str(&format!(" (did you mean `{best}`?)"));
+        }
+    }
+    let loc = err.location().unwrap_or(Location::UNKNOWN);
+    Diagnostic { file: file.to_path_buf(), line: loc.line(), column: loc.column(), message }
+}
+
+/// The candidate closest to `word`, if any is close enough to be a plausible typo.
+pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Doc {
+        interval: String,
+        window: Option<String>,
+    }
+
+    #[test]
+    fn unknown_key_is_positioned_and_suggests_the_nearest_key() {
+        let err = parse_yaml::<Doc>(Path::new("r.yaml"), "interval: 1m\nwindwo: 1h\n").unwrap_err();
+        assert_eq!((err.line, err.column), (2, 1), "{err}");
+        assert!(err.message.contains("unknown field `windwo`"), "{err}");
+        assert!(err.message.contains("did you mean `window`?"), "{err}");
+    }
+
+    #[test]
+    fn nearest_ignores_unrelated_words() {
+        assert_eq!(nearest("zzzzzz", ["interval", "window"]), None);
+        assert_eq!(nearest("interval", ["interval", "window"]), Some("interval"));
+    }
+}

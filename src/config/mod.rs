@@ -1,0 +1,240 @@
+//! The agent's configuration: `mlwatch.yaml` and the rule files it names.
+//!
+//! Loading goes raw → validated: serde structs exactly as written (with YAML
+//! positions where later checks need them), then [`load`] validates everything
+//! and collects *every* problem as a positioned [`Diagnostic`]. Reading files
+//! that the config refers to at run time (baselines, secrets) happens after, in
+//! [`load_baselines`] and the receivers' `build`.
+
+pub mod diag;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::alerting::{ReceiverConfig, RouteConfig};
+use crate::baseline::Profile;
+use crate::rules::{RuleSet, SeenNames, raw::RawRuleFile};
+use crate::sources::{Source, SourceConfig};
+pub use diag::{Diagnostic, Diagnostics};
+use diag::{FileDiag, load_yaml};
+
+/// The default address of the HTTP server.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
+
+/// `mlwatch.yaml` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// HTTP server (`/metrics`, health).
+    #[serde(default)]
+    pub server: Option<Spanned<ServerConfig>>,
+    /// Where the agent keeps its state.
+    #[serde(default)]
+    pub storage: Option<StorageConfig>,
+    /// Named sources of samples.
+    #[serde(default)]
+    pub sources: BTreeMap<String, Spanned<SourceConfig>>,
+    /// Rule files (globs, relative to this file).
+    #[serde(default)]
+    pub rule_files: Vec<Spanned<String>>,
+    /// Which receiver gets alerts.
+    #[serde(default)]
+    pub route: Option<Spanned<RouteConfig>>,
+    /// Receivers and their integrations.
+    #[serde(default)]
+    pub receivers: Vec<Spanned<ReceiverConfig>>,
+}
+
+/// `server:`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on. Default `127.0.0.1:9464`.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// How users reach the agent (for links in notifications).
+    #[serde(default)]
+    pub external_url: Option<String>,
+}
+
+/// `storage:`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Directory for the agent's state, relative to this file. Default `./data/mlwatch`.
+    pub path: String,
+}
+
+/// A fully validated configuration.
+#[derive(Debug)]
+pub struct Config {
+    pub path: PathBuf,
+    pub listen: SocketAddr,
+    pub external_url: String,
+    pub storage_path: PathBuf,
+    pub sources: BTreeMap<String, Source>,
+    pub rules: RuleSet,
+    pub route: RouteConfig,
+    pub receivers: BTreeMap<String, ReceiverConfig>,
+    /// Rule files read.
+    pub rule_files: Vec<PathBuf>,
+}
+
+impl Config {
+    pub fn base_dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+}
+
+/// Load and validate a config and its rule files; every problem is reported.
+pub fn load(path: &Path) -> Result<Config, Diagnostics> {
+    let mut out = Diagnostics::default();
+    let raw: RawConfig = match load_yaml(path) {
+        Ok(r) => r,
+        Err(d) => {
+            out.push(d);
+            return Err(out);
+        }
+    };
+    let base_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let mut diag = FileDiag { file: path, out: &mut out };
+
+    let (listen, external_url) = match &raw.server {
+        None => (DEFAULT_LISTEN.parse().expect("valid default"), String::new()),
+        Some(s) => {
+            let text = s.value.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+            let listen = text.parse::<SocketAddr>().unwrap_or_else(|_| {
+                diag.at_value(s, format!("server.listen: `{text}` is not an address like 127.0.0.1:9464"));
+                DEFAULT_LISTEN.parse().expect("valid default")
+            });
+            (listen, s.value.external_url.clone().unwrap_or_default())
+        }
+    };
+    let storage_path = base_dir.join(raw.storage.as_ref().map(|s| s.path.as_str()).unwrap_or("./data/mlwatch"));
+
+    let mut sources = BTreeMap::new();
+    for (name, s) in &raw.sources {
+        match s.value.validate(&base_dir) {
+            Ok(v) => {
+                sources.insert(name.clone(), v);
+            }
+            Err(e) => diag.at_value(s, format!("source `{name}`: {e}")),
+        }
+    }
+
+    let mut receivers = BTreeMap::new();
+    for r in &raw.receivers {
+        if let Err(e) = r.value.validate() {
+            diag.at_value(r, format!("receiver `{}`: {e}", r.value.name));
+        }
+        if receivers.insert(r.value.name.clone(), r.value.clone()).is_some() {
+            diag.at_value(r, format!("duplicate receiver name `{}`", r.value.name));
+        }
+    }
+    let route = match &raw.route {
+        None => {
+            diag.whole("`route` is missing: name the receiver that gets alerts, e.g. `route: { receiver: ml-oncall }`");
+            RouteConfig { receiver: String::new() }
+        }
+        Some(r) => {
+            if !receivers.contains_key(&r.value.receiver) {
+                let hint = diag::nearest(&r.value.receiver, receivers.keys().map(String::as_str))
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
+                diag.at_value(r, format!("route: unknown receiver `{}`{hint}", r.value.receiver));
+            }
+            r.value.clone()
+        }
+    };
+
+    let mut rule_files = Vec::new();
+    for pattern in &raw.rule_files {
+        let full = base_dir.join(&pattern.value);
+        let matched: Vec<PathBuf> = match glob::glob(&full.to_string_lossy()) {
+            Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file()).collect(),
+            Err(e) => {
+                diag.at_value(pattern, format!("rule_files: invalid glob `{}`: {e}", pattern.value));
+                continue;
+            }
+        };
+        if matched.is_empty() {
+            diag.at_value(pattern, format!("rule_files: `{}` matches no files", pattern.value));
+        }
+        for m in matched {
+            if !rule_files.contains(&m) {
+                rule_files.push(m);
+            }
+        }
+    }
+    rule_files.sort();
+
+    let mut rules = RuleSet::default();
+    let mut seen = SeenNames::default();
+    for file in &rule_files {
+        match load_yaml::<RawRuleFile>(file) {
+            Err(d) => out.push(d),
+            Ok(raw_rules) => {
+                let mut fd = FileDiag { file, out: &mut out };
+                let groups = crate::rules::validate_file(raw_rules, &sources, &mut rules.templates, &mut seen, &mut fd);
+                rules.groups.extend(groups);
+            }
+        }
+    }
+
+    if !out.is_empty() {
+        return Err(out.sorted());
+    }
+    Ok(Config {
+        path: path.to_path_buf(),
+        listen,
+        external_url,
+        storage_path,
+        sources,
+        rules,
+        route,
+        receivers,
+        rule_files,
+    })
+}
+
+/// Baseline profiles by path.
+pub type Baselines = HashMap<PathBuf, Arc<Profile>>;
+
+/// Load every baseline profile the rules name and check that each fits its rule.
+pub fn load_baselines(config: &Config) -> Result<Baselines, Diagnostics> {
+    let mut out = Diagnostics::default();
+    let mut loaded: Baselines = HashMap::new();
+    let mut failed = std::collections::HashSet::new();
+    for group in &config.rules.groups {
+        for rule in &group.rules {
+            let Some(spec) = &rule.baseline else { continue };
+            if failed.contains(&spec.path) {
+                continue;
+            }
+            let profile = match loaded.get(&spec.path) {
+                Some(p) => p.clone(),
+                None => match Profile::load(&spec.path) {
+                    Ok(p) => {
+                        let p = Arc::new(p);
+                        loaded.insert(spec.path.clone(), p.clone());
+                        p
+                    }
+                    Err(e) => {
+                        out.push(spec.at.error(format!("rule `{}`: baseline: {e}", rule.name)));
+                        failed.insert(spec.path.clone());
+                        continue;
+                    }
+                },
+            };
+            if let Err(e) = rule.check.fits_baseline(&profile) {
+                out.push(spec.at.error(format!("rule `{}`: baseline {}: {e}", rule.name, spec.path.display())));
+            }
+        }
+    }
+    if out.is_empty() { Ok(loaded) } else { Err(out.sorted()) }
+}

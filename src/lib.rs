@@ -1,0 +1,41 @@
+//! mlwatch: an ML reliability monitoring agent.
+//!
+//! # Layout
+//! - [`sources`]: where samples come from (files today); each yields polars
+//!   DataFrames for a time window, one per tenant when asked.
+//! - [`stats`]: pure statistics (PSI, KS, quantiles); no I/O.
+//! - [`baseline`]: the healthy state checks compare against (profile files).
+//! - [`checks`]: what a rule computes over a window and a baseline, as labelled
+//!   series of named values.
+//! - [`rules`]: rule files (parse, validate), `when` conditions, annotation
+//!   templates, schedules, alert state, and the evaluation of one group.
+//! - [`alerting`]: receivers (Slack, stdout), routing and delivery with retries.
+//! - [`metrics`]: every exported metric, defined once.
+//! - [`server`]: HTTP (`/metrics`, health).
+//! - [`config`]: `mlwatch.yaml`, loading and positioned diagnostics.
+//! - [`agent`]: wires it all and runs until shut down; [`cli`]: the commands.
+//!
+//! # One evaluation, from sample to notification
+//! 1. A group's task wakes on its schedule (`agent::group_task`).
+//! 2. Its source reads only the columns the group's rules need, keeps the rows
+//!    in the window, and splits them by tenant (`sources`).
+//! 3. Each rule's check runs on each tenant's rows against its baseline and
+//!    yields series such as `psi{column="age", tenant="acme"} = 0.31` (`checks`).
+//! 4. The rule's `when` condition is evaluated per series (`rules::eval`).
+//! 5. Every value is set on its gauge; series that went away are removed (`metrics`).
+//! 6. The alert state machine advances pending → firing → resolved with `for`
+//!    (`rules::alert`); transitions go to the route's receiver, whose
+//!    integrations deliver them with retries (`alerting`).
+
+pub mod agent;
+pub mod alerting;
+pub mod baseline;
+pub mod checks;
+pub mod cli;
+pub mod config;
+pub mod metrics;
+pub mod rules;
+pub mod server;
+pub mod sources;
+pub mod stats;
+pub mod util;

@@ -1,0 +1,134 @@
+//! Every metric mlwatch exports, defined in one place.
+//!
+//! Names carry the `mlwatch_` prefix and base units; counters end in `_total`;
+//! labels are bounded (rule, tenant, column, receiver, …), never ids or error text.
+
+use std::collections::HashMap;
+
+use prometheus::{
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+/// Labels of every check-value gauge.
+pub const CHECK_LABELS: &[&str] = &["rule", "tenant", "column"];
+
+/// Check values exported as gauges: (check kind, value name, metric, help).
+/// Values not listed (aliases such as `statistic`) are for conditions only.
+pub const CHECK_VALUES: &[(&str, &str, &str, &str)] = &[
+    ("drift", "psi", "mlwatch_drift_psi", "Population Stability Index of the current window against the baseline."),
+    ("drift", "ks_statistic", "mlwatch_drift_ks_statistic", "Two-sample Kolmogorov-Smirnov statistic against the baseline."),
+    ("drift", "ks_pvalue", "mlwatch_drift_ks_pvalue", "Two-sided p-value of the Kolmogorov-Smirnov test against the baseline."),
+    ("drift", "count", "mlwatch_drift_sample_values", "Usable (finite, non-null) values in the current window."),
+];
+
+/// The agent's metrics and the registry they are exported from.
+pub struct Metrics {
+    registry: Registry,
+    check_values: HashMap<(&'static str, &'static str), GaugeVec>,
+    pub rule_evaluations_total: IntCounterVec,
+    pub rule_evaluation_failures_total: IntCounterVec,
+    pub rule_evaluation_duration_seconds: HistogramVec,
+    pub rule_last_evaluation_timestamp_seconds: GaugeVec,
+    pub source_rows_read_total: IntCounterVec,
+    pub alerts: IntGaugeVec,
+    pub notifications_total: IntCounterVec,
+    pub notification_queue_length: IntGaugeVec,
+    pub config_last_reload_successful: IntGauge,
+    pub build_info: IntGaugeVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let mut check_values = HashMap::new();
+        for &(check, value, name, help) in CHECK_VALUES {
+            let g = GaugeVec::new(Opts::new(name, help), CHECK_LABELS).expect("valid metric");
+            registry.register(Box::new(g.clone())).expect("unique metric");
+            check_values.insert((check, value), g);
+        }
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registry.register(Box::new(c.clone())).expect("unique metric");
+            c
+        };
+        let int_gauge = |name: &str, help: &str, labels: &[&str]| {
+            let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registry.register(Box::new(g.clone())).expect("unique metric");
+            g
+        };
+        let rule_evaluations_total = counter("mlwatch_rule_evaluations_total", "Rule evaluations, successful or not.", &["rule"]);
+        let rule_evaluation_failures_total =
+            counter("mlwatch_rule_evaluation_failures_total", "Rule evaluations that failed, by reason.", &["rule", "reason"]);
+        let rule_evaluation_duration_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "mlwatch_rule_evaluation_duration_seconds",
+                "Time to evaluate a rule, reading its source included.",
+            )
+            .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0]),
+            &["rule"],
+        )
+        .expect("valid metric");
+        registry.register(Box::new(rule_evaluation_duration_seconds.clone())).expect("unique metric");
+        let rule_last_evaluation_timestamp_seconds = GaugeVec::new(
+            Opts::new("mlwatch_rule_last_evaluation_timestamp_seconds", "Unix time of the rule's last evaluation."),
+            &["rule"],
+        )
+        .expect("valid metric");
+        registry.register(Box::new(rule_last_evaluation_timestamp_seconds.clone())).expect("unique metric");
+        let source_rows_read_total = counter("mlwatch_source_rows_read_total", "Rows read from sources.", &["source"]);
+        let alerts = int_gauge("mlwatch_alerts", "Alerts by state.", &["alertstate"]);
+        let notifications_total = counter(
+            "mlwatch_notifications_total",
+            "Notification attempts by receiver, integration and result (success, retry, failure).",
+            &["receiver", "integration", "result"],
+        );
+        let notification_queue_length = int_gauge(
+            "mlwatch_notification_queue_length",
+            "Notifications waiting to be delivered.",
+            &["receiver", "integration"],
+        );
+        let config_last_reload_successful = IntGauge::new(
+            "mlwatch_config_last_reload_successful",
+            "Whether the last configuration load succeeded (1) or not (0).",
+        )
+        .expect("valid metric");
+        registry.register(Box::new(config_last_reload_successful.clone())).expect("unique metric");
+        let build_info = int_gauge("mlwatch_build_info", "Always 1; labels describe the build.", &["version"]);
+        build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        for state in ["pending", "firing"] {
+            alerts.with_label_values(&[state]).set(0);
+        }
+        Metrics {
+            registry,
+            check_values,
+            rule_evaluations_total,
+            rule_evaluation_failures_total,
+            rule_evaluation_duration_seconds,
+            rule_last_evaluation_timestamp_seconds,
+            source_rows_read_total,
+            alerts,
+            notifications_total,
+            notification_queue_length,
+            config_last_reload_successful,
+            build_info,
+        }
+    }
+
+    /// The gauge family of a check value, if that value is exported.
+    pub fn check_value(&self, check: &str, value: &str) -> Option<&GaugeVec> {
+        self.check_values.iter().find(|((c, v), _)| *c == check && *v == value).map(|(_, g)| g)
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buf).expect("text encoding cannot fail");
+        String::from_utf8(buf).expect("text encoding is UTF-8")
+    }
+}

@@ -1,0 +1,192 @@
+//! Alert state: per rule and label set, inactive → pending → firing → resolved.
+//!
+//! Pure and clock-free: every update is given `now`, so `for` and retention are
+//! tested without waiting.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub type Labels = BTreeMap<String, String>;
+
+/// How long a resolved alert stays visible (as in Prometheus).
+pub const RESOLVED_RETENTION: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    /// The condition holds, but not yet for the rule's `for`.
+    Pending,
+    Firing,
+    /// Was firing; the condition no longer holds.
+    Resolved,
+}
+
+impl AlertState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Pending => "pending",
+            AlertState::Firing => "firing",
+            AlertState::Resolved => "resolved",
+        }
+    }
+}
+
+/// One alert instance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    pub labels: Labels,
+    pub annotations: BTreeMap<String, String>,
+    pub state: AlertState,
+    /// When the condition started to hold.
+    pub active_at: DateTime<Utc>,
+    pub fired_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The value the condition compares, at the last evaluation where it held.
+    pub value: Option<f64>,
+}
+
+/// A series whose condition holds at this evaluation.
+#[derive(Debug, Clone)]
+pub struct Active {
+    pub labels: Labels,
+    pub annotations: BTreeMap<String, String>,
+    pub value: Option<f64>,
+}
+
+/// A change that receivers hear about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transition {
+    Fired(Alert),
+    Resolved(Alert),
+}
+
+/// The alerts of one rule.
+#[derive(Debug, Clone, Default)]
+pub struct AlertSet {
+    alerts: BTreeMap<Labels, Alert>,
+}
+
+impl AlertSet {
+    /// Apply one evaluation: `active` are the series whose condition holds now.
+    pub fn update(&mut self, now: DateTime<Utc>, hold_for: Duration, active: Vec<Active>) -> Vec<Transition> {
+        let mut transitions = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for a in active {
+            seen.insert(a.labels.clone());
+            let alert = self.alerts.entry(a.labels.clone()).or_insert_with(|| Alert {
+                labels: a.labels.clone(),
+                annotations: BTreeMap::new(),
+                state: AlertState::Pending,
+                active_at: now,
+                fired_at: None,
+                resolved_at: None,
+                value: None,
+            });
+            if alert.state == AlertState::Resolved {
+                // Fires anew: a fresh pending period.
+                *alert = Alert { state: AlertState::Pending, active_at: now, fired_at: None, resolved_at: None, ..alert.clone() };
+            }
+            alert.annotations = a.annotations;
+            alert.value = a.value;
+            let held = (now - alert.active_at).to_std().unwrap_or_default();
+            if alert.state == AlertState::Pending && held >= hold_for {
+                alert.state = AlertState::Firing;
+                alert.fired_at = Some(now);
+                transitions.push(Transition::Fired(alert.clone()));
+            }
+        }
+        let retention = chrono::Duration::from_std(RESOLVED_RETENTION).expect("small duration");
+        self.alerts.retain(|labels, alert| {
+            if seen.contains(labels) {
+                return true;
+            }
+            match alert.state {
+                AlertState::Pending => false,
+                AlertState::Firing => {
+                    alert.state = AlertState::Resolved;
+                    alert.resolved_at = Some(now);
+                    transitions.push(Transition::Resolved(alert.clone()));
+                    true
+                }
+                AlertState::Resolved => alert.resolved_at.is_some_and(|t| now - t < retention),
+            }
+        });
+        transitions
+    }
+
+    pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
+        self.alerts.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + secs, 0).unwrap()
+    }
+
+    fn active(column: &str) -> Active {
+        Active {
+            labels: Labels::from([("column".to_string(), column.to_string())]),
+            annotations: BTreeMap::new(),
+            value: Some(1.0),
+        }
+    }
+
+    fn kinds(ts: &[Transition]) -> Vec<&'static str> {
+        ts.iter().map(|t| if matches!(t, Transition::Fired(_)) { "fired" } else { "resolved" }).collect()
+    }
+
+    #[test]
+    fn pending_fires_after_for_and_resolves_once() {
+        let mut s = AlertSet::default();
+        let hold = Duration::from_secs(60);
+        assert!(s.update(t(0), hold, vec![active("a")]).is_empty());
+        assert_eq!(s.alerts().next().unwrap().state, AlertState::Pending);
+        assert!(s.update(t(30), hold, vec![active("a")]).is_empty());
+        assert_eq!(kinds(&s.update(t(60), hold, vec![active("a")])), ["fired"]);
+        assert!(s.update(t(90), hold, vec![active("a")]).is_empty(), "firing is announced once");
+        assert_eq!(kinds(&s.update(t(120), hold, vec![])), ["resolved"]);
+        assert!(s.update(t(150), hold, vec![]).is_empty(), "resolved is announced once");
+    }
+
+    #[test]
+    fn pending_that_stops_holding_is_forgotten_silently() {
+        let mut s = AlertSet::default();
+        let hold = Duration::from_secs(60);
+        s.update(t(0), hold, vec![active("a")]);
+        assert!(s.update(t(30), hold, vec![]).is_empty());
+        assert_eq!(s.alerts().count(), 0);
+        // and its pending period starts again from zero
+        s.update(t(40), hold, vec![active("a")]);
+        assert!(s.update(t(90), hold, vec![active("a")]).is_empty());
+        assert_eq!(kinds(&s.update(t(100), hold, vec![active("a")])), ["fired"]);
+    }
+
+    #[test]
+    fn zero_for_fires_immediately_and_resolved_alerts_expire() {
+        let mut s = AlertSet::default();
+        assert_eq!(kinds(&s.update(t(0), Duration::ZERO, vec![active("a"), active("b")])), ["fired", "fired"]);
+        assert_eq!(kinds(&s.update(t(10), Duration::ZERO, vec![active("b")])), ["resolved"]);
+        assert_eq!(s.alerts().count(), 2);
+        s.update(t(10 + 15 * 60), Duration::ZERO, vec![active("b")]);
+        assert_eq!(s.alerts().count(), 1, "resolved alert dropped after retention");
+    }
+
+    #[test]
+    fn resolved_alert_that_holds_again_starts_a_new_pending_period() {
+        let mut s = AlertSet::default();
+        let hold = Duration::from_secs(60);
+        s.update(t(0), hold, vec![active("a")]);
+        s.update(t(60), hold, vec![active("a")]);
+        s.update(t(70), hold, vec![]);
+        assert!(s.update(t(80), hold, vec![active("a")]).is_empty());
+        assert_eq!(s.alerts().next().unwrap().state, AlertState::Pending);
+        assert_eq!(kinds(&s.update(t(140), hold, vec![active("a")])), ["fired"]);
+    }
+}

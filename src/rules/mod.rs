@@ -1,0 +1,264 @@
+//! Rules: rule files (parse, validate), `when` conditions, annotation templates,
+//! schedules, alert state, and the evaluation of one group.
+
+pub mod alert;
+pub mod eval;
+pub mod expr;
+pub mod raw;
+pub mod schedule;
+pub mod template;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::checks::Check;
+use crate::config::diag::{FileDiag, Position};
+use crate::sources::Source;
+use expr::Expr;
+use raw::{RawBaseline, RawGroup, RawRule, RawRuleFile};
+use schedule::{Schedule, parse_duration};
+use template::Templates;
+
+/// The default evaluation interval of a group.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Labels that mlwatch sets itself; rules cannot set them.
+pub const RESERVED_LABELS: &[&str] = &["alertname", "tenant", "column", "rule"];
+
+/// Every validated group of every rule file, with their compiled templates.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    pub groups: Vec<Group>,
+    pub templates: Templates,
+}
+
+/// A validated group.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    pub file: PathBuf,
+    pub source: String,
+    pub schedule: Schedule,
+    pub window: Option<Duration>,
+    pub per_tenant: bool,
+    pub rules: Vec<Rule>,
+}
+
+/// A validated alerting rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub name: String,
+    pub check: Check,
+    pub baseline: Option<BaselineSpec>,
+    pub when: Expr,
+    pub when_text: String,
+    pub hold_for: Duration,
+    pub labels: BTreeMap<String, String>,
+    /// Annotation name → template name in [`RuleSet::templates`].
+    pub annotations: Vec<(String, String)>,
+}
+
+/// Where a rule's baseline profile is, and where the rule file named it.
+#[derive(Debug, Clone)]
+pub struct BaselineSpec {
+    pub path: PathBuf,
+    pub at: Position,
+}
+
+impl Group {
+    /// Every source column the group's rules read, without repeats.
+    pub fn columns(&self) -> Vec<String> {
+        let mut cols: Vec<String> = self.rules.iter().flat_map(|r| r.check.columns().iter().cloned()).collect();
+        cols.sort();
+        cols.dedup();
+        cols
+    }
+}
+
+/// Names seen so far across rule files, for uniqueness checks.
+#[derive(Debug, Default)]
+pub struct SeenNames {
+    groups: HashSet<String>,
+    rules: HashSet<String>,
+}
+
+/// Validate one parsed rule file; problems go to `diag`, valid groups are returned.
+pub fn validate_file(
+    raw: RawRuleFile,
+    sources: &BTreeMap<String, Source>,
+    templates: &mut Templates,
+    seen: &mut SeenNames,
+    diag: &mut FileDiag<'_>,
+) -> Vec<Group> {
+    let base_dir = diag.file.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let mut groups = Vec::new();
+    for g in raw.groups {
+        if let Some(group) = validate_group(g.value, &base_dir, sources, templates, seen, diag) {
+            groups.push(group);
+        }
+    }
+    groups
+}
+
+fn validate_group(
+    g: RawGroup,
+    base_dir: &Path,
+    sources: &BTreeMap<String, Source>,
+    templates: &mut Templates,
+    seen: &mut SeenNames,
+    diag: &mut FileDiag<'_>,
+) -> Option<Group> {
+    let errors_before = diag.out.len();
+    if g.name.value.trim().is_empty() {
+        diag.at_value(&g.name, "group name must not be empty");
+    } else if !seen.groups.insert(g.name.value.clone()) {
+        diag.at_value(&g.name, format!("duplicate group name `{}`", g.name.value));
+    }
+    let source = sources.get(&g.source.value);
+    match source {
+        None => {
+            let hint = crate::config::diag::nearest(&g.source.value, sources.keys().map(String::as_str))
+                .map(|n| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default();
+            let known: Vec<&str> = sources.keys().map(String::as_str).collect();
+            diag.at_value(
+                &g.source,
+                format!("unknown source `{}`{hint}; sources in the config: {}", g.source.value, known.join(", ")),
+            );
+        }
+        Some(s) => {
+            if g.per_tenant && !s.has_tenant() {
+                diag.at_value(&g.source, format!("per_tenant needs source `{}` to have a `{{tenant}}` path part or a `tenant` column", g.source.value));
+            }
+            if g.window.is_some() && !s.has_timestamp() {
+                diag.at_value(&g.source, format!("window needs source `{}` to have a `timestamp` column", g.source.value));
+            }
+        }
+    }
+    let schedule = match (&g.interval, &g.schedule) {
+        (Some(i), Some(_)) => {
+            diag.at_value(i, "set either `interval` or `schedule`, not both");
+            None
+        }
+        (Some(i), None) => match parse_duration("interval", &i.value) {
+            Ok(d) if d.is_zero() => {
+                diag.at_value(i, "interval must be greater than zero");
+                None
+            }
+            Ok(d) => Some(Schedule::Every(d)),
+            Err(e) => {
+                diag.at_value(i, e);
+                None
+            }
+        },
+        (None, Some(c)) => Schedule::cron(&c.value).map_err(|e| diag.at_value(c, e)).ok(),
+        (None, None) => Some(Schedule::Every(DEFAULT_INTERVAL)),
+    };
+    let window = g.window.as_ref().and_then(|w| match parse_duration("window", &w.value) {
+        Ok(d) if d.is_zero() => {
+            diag.at_value(w, "window must be greater than zero");
+            None
+        }
+        Ok(d) => Some(d),
+        Err(e) => {
+            diag.at_value(w, e);
+            None
+        }
+    });
+    if g.rules.is_empty() {
+        diag.at_value(&g.name, format!("group `{}` has no rules", g.name.value));
+    }
+    let rules: Vec<Rule> = g
+        .rules
+        .into_iter()
+        .filter_map(|r| validate_rule(r.value, &g.name.value, base_dir, templates, seen, diag))
+        .collect();
+    if diag.out.len() > errors_before {
+        return None;
+    }
+    Some(Group {
+        name: g.name.value,
+        file: diag.file.to_path_buf(),
+        source: g.source.value,
+        schedule: schedule.expect("no errors means a schedule"),
+        window,
+        per_tenant: g.per_tenant,
+        rules,
+    })
+}
+
+fn validate_rule(
+    r: RawRule,
+    group: &str,
+    base_dir: &Path,
+    templates: &mut Templates,
+    seen: &mut SeenNames,
+    diag: &mut FileDiag<'_>,
+) -> Option<Rule> {
+    let errors_before = diag.out.len();
+    let name = r.alert.value.clone();
+    if name.trim().is_empty() {
+        diag.at_value(&r.alert, "alert name must not be empty");
+    } else if !seen.rules.insert(name.clone()) {
+        diag.at_value(&r.alert, format!("duplicate rule name `{name}` (alert names are unique across rule files)"));
+    }
+    let check = r.check.value.validate().map_err(|e| diag.at_value(&r.check, format!("rule `{name}`: {e}"))).ok();
+    let when = check.as_ref().and_then(|c| {
+        expr::parse_condition(&r.when.value, &c.variables())
+            .map_err(|e| diag.at_value(&r.when, format!("rule `{name}`: when: {e}")))
+            .ok()
+    });
+    let hold_for = match &r.for_ {
+        None => Duration::ZERO,
+        Some(f) => parse_duration("for", &f.value).map_err(|e| diag.at_value(f, format!("rule `{name}`: {e}"))).unwrap_or_default(),
+    };
+    let baseline = r.baseline.as_ref().map(|b| match &b.value {
+        RawBaseline::Profile(p) => BaselineSpec { path: base_dir.join(p), at: Position::new(diag.file, &b.referenced) },
+    });
+    if let Some(c) = &check {
+        if c.needs_baseline() && baseline.is_none() {
+            diag.at_value(&r.check, format!("rule `{name}`: a {} check needs `baseline: {{ profile: FILE }}`", c.kind()));
+        }
+    }
+    for (key, value) in &r.labels {
+        if let Err(e) = check_label_name(key) {
+            diag.at_value(value, format!("rule `{name}`: label `{key}`: {e}"));
+        }
+    }
+    let mut annotations = Vec::new();
+    for (key, source) in &r.annotations {
+        let template_name = format!("{}:{group}:{name}:{key}", diag.file.display());
+        match templates.add(template_name.clone(), source.value.clone()) {
+            Ok(()) => annotations.push((key.clone(), template_name)),
+            Err(e) => diag.at_value(source, format!("rule `{name}`: annotation `{key}`: template error: {e}")),
+        }
+    }
+    if diag.out.len() > errors_before {
+        return None;
+    }
+    Some(Rule {
+        name,
+        check: check.expect("no errors means a check"),
+        baseline,
+        when: when.expect("no errors means a condition"),
+        when_text: r.when.value,
+        hold_for,
+        labels: r.labels.into_iter().map(|(k, v)| (k, v.value)).collect(),
+        annotations,
+    })
+}
+
+/// Prometheus label names: `[a-zA-Z_][a-zA-Z0-9_]*`, not `__`-prefixed, not ours.
+fn check_label_name(key: &str) -> Result<(), String> {
+    let mut chars = key.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid || key.starts_with("__") {
+        return Err("not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)".into());
+    }
+    if RESERVED_LABELS.contains(&key) {
+        return Err("is set by mlwatch and cannot be overridden".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! Rule files as SREs write them: `groups` → `rules`, shaped like Prometheus rule
+//! files. Values that need checking beyond their type keep their YAML position.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::checks::CheckConfig;
+
+/// A rule file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRuleFile {
+    /// Groups of rules that share a source, schedule and window.
+    pub groups: Vec<Spanned<RawGroup>>,
+}
+
+/// A group: its rules are evaluated together on one sample of the source.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    /// Unique across all rule files.
+    pub name: Spanned<String>,
+    /// Name of a source in `mlwatch.yaml`.
+    pub source: Spanned<String>,
+    /// How often to evaluate (humantime, e.g. `15m`). Default `1m`.
+    #[serde(default)]
+    pub interval: Option<Spanned<String>>,
+    /// Cron expression with seconds (`0 */15 * * * *`), instead of `interval`.
+    #[serde(default)]
+    pub schedule: Option<Spanned<String>>,
+    /// How far back from now rows are read (humantime); all rows when absent.
+    #[serde(default)]
+    pub window: Option<Spanned<String>>,
+    /// Evaluate every tenant on its own, with a `tenant` label.
+    #[serde(default)]
+    pub per_tenant: bool,
+    pub rules: Vec<Spanned<RawRule>>,
+}
+
+/// An alerting rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    /// Alert name; unique across all rule files. Becomes the `alertname` label.
+    pub alert: Spanned<String>,
+    /// What to compute.
+    pub check: Spanned<CheckConfig>,
+    /// What to compare against.
+    #[serde(default)]
+    pub baseline: Option<Spanned<RawBaseline>>,
+    /// Condition over the check's values, e.g. `psi > 0.2`.
+    pub when: Spanned<String>,
+    /// How long the condition must hold before the alert fires (humantime). Default `0s`.
+    #[serde(default, rename = "for")]
+    pub for_: Option<Spanned<String>>,
+    /// Labels added to the alert.
+    #[serde(default)]
+    pub labels: BTreeMap<String, Spanned<String>>,
+    /// Templated annotations (minijinja): `{{ value }}`, `{{ labels.column }}`, `{{ values.psi }}`.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, Spanned<String>>,
+}
+
+/// A baseline reference.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawBaseline {
+    /// A profile file built by `mlwatch baseline build`, relative to the rule file.
+    Profile(String),
+}

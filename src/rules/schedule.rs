@@ -1,0 +1,77 @@
+//! When a group is evaluated: a fixed interval or a cron expression.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// A group's schedule.
+#[derive(Debug, Clone)]
+pub enum Schedule {
+    Every(Duration),
+    Cron(Box<cron::Schedule>),
+}
+
+impl Schedule {
+    pub fn cron(expr: &str) -> Result<Self, String> {
+        cron::Schedule::from_str(expr)
+            .map(|s| Schedule::Cron(Box::new(s)))
+            .map_err(|e| format!("invalid cron expression `{expr}`: {e} (six fields: sec min hour day month weekday)"))
+    }
+
+    /// The next evaluation strictly after `after`. Intervals are aligned to the
+    /// Unix epoch, so restarts keep the same rhythm.
+    pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Schedule::Every(d) => {
+                let step = d.as_millis().max(1) as i64;
+                let now = after.timestamp_millis();
+                DateTime::from_timestamp_millis((now / step + 1) * step)
+            }
+            Schedule::Cron(s) => s.after(&after).next(),
+        }
+    }
+}
+
+impl std::fmt::Display for Schedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Schedule::Every(d) => write!(f, "every {}", humantime::format_duration(*d)),
+            Schedule::Cron(s) => write!(f, "cron `{s}`"),
+        }
+    }
+}
+
+/// Parse a humantime duration (`30s`, `15m`, `1h 30m`), naming the field on error.
+pub fn parse_duration(field: &str, text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim()).map_err(|e| format!("{field}: invalid duration `{text}`: {e} (e.g. 30s, 15m, 1h)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn intervals_align_to_the_epoch() {
+        let s = Schedule::Every(Duration::from_secs(900));
+        assert_eq!(s.next_after(at("2026-11-28T10:07:00Z")), Some(at("2026-11-28T10:15:00Z")));
+        assert_eq!(s.next_after(at("2026-11-28T10:15:00Z")), Some(at("2026-11-28T10:30:00Z")));
+    }
+
+    #[test]
+    fn cron_uses_six_fields_with_seconds() {
+        let s = Schedule::cron("0 */15 * * * *").unwrap();
+        assert_eq!(s.next_after(at("2026-11-28T10:07:00Z")), Some(at("2026-11-28T10:15:00Z")));
+        assert!(Schedule::cron("*/15 * * *").unwrap_err().contains("invalid cron expression"));
+    }
+
+    #[test]
+    fn bad_duration_names_the_field() {
+        assert!(parse_duration("for", "5 minutes please").unwrap_err().starts_with("for: invalid duration"));
+        assert_eq!(parse_duration("for", "1h 30m").unwrap(), Duration::from_secs(5400));
+    }
+}

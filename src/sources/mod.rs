@@ -1,0 +1,93 @@
+//! Sources: where samples come from. Each yields polars DataFrames for a time
+//! window, one per tenant when asked. Sources know nothing of checks or rules.
+
+pub mod file;
+pub mod path_template;
+pub mod read;
+pub mod window;
+
+use std::path::Path;
+
+use polars::prelude::{DataFrame, PolarsError};
+use serde::Deserialize;
+
+pub use file::{FileSource, FileSourceConfig};
+pub use window::Window;
+
+/// A source as written under `sources:` in `mlwatch.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SourceConfig {
+    /// Parquet, CSV or JSON-lines files.
+    File(FileSourceConfig),
+}
+
+/// A validated source.
+#[derive(Debug, Clone)]
+pub enum Source {
+    File(FileSource),
+}
+
+impl SourceConfig {
+    pub fn validate(&self, base_dir: &Path) -> Result<Source, String> {
+        match self {
+            SourceConfig::File(c) => c.validate(base_dir).map(Source::File),
+        }
+    }
+}
+
+impl Source {
+    /// Whether rows can be told apart by tenant.
+    pub fn has_tenant(&self) -> bool {
+        match self {
+            Source::File(s) => s.has_tenant(),
+        }
+    }
+
+    /// Whether rows carry an event time, so a window can be selected.
+    pub fn has_timestamp(&self) -> bool {
+        match self {
+            Source::File(s) => s.has_timestamp(),
+        }
+    }
+
+    /// The rows in `window` (all rows when `None`), reading only `columns`.
+    pub fn sample(&self, columns: &[String], window: Option<Window>, by_tenant: bool) -> Result<Vec<Partition>, SourceError> {
+        match self {
+            Source::File(s) => s.sample(columns, window, by_tenant),
+        }
+    }
+}
+
+/// The rows of one tenant (or of all tenants, when `tenant` is `None`).
+#[derive(Debug, Clone)]
+pub struct Partition {
+    pub tenant: Option<String>,
+    pub frame: DataFrame,
+}
+
+/// Why a source could not be sampled.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("no files match `{pattern}`")]
+    NoFiles { pattern: String },
+    #[error("cannot list files for `{pattern}`: {message}")]
+    Discover { pattern: String, message: String },
+    #[error(transparent)]
+    Read(#[from] read::ReadError),
+    #[error("{what}: {source}")]
+    Frame { what: String, source: PolarsError },
+}
+
+impl SourceError {
+    /// A short, bounded reason for the failure counter's `reason` label.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SourceError::NoFiles { .. } | SourceError::Discover { .. } => "source_missing",
+            SourceError::Read(read::ReadError::MissingColumn { .. }) => "missing_column",
+            SourceError::Read(read::ReadError::Corrupt { .. } | read::ReadError::UnknownFormat { .. }) => "source_corrupt",
+            SourceError::Read(read::ReadError::Open { .. }) => "source_missing",
+            SourceError::Frame { .. } => "source_data",
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Reading one data file (Parquet, CSV, JSON lines) into a DataFrame, reading
+//! only the columns asked for.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use polars::prelude::*;
+use serde::Deserialize;
+
+/// A data file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileFormat {
+    Parquet,
+    Csv,
+    /// One JSON object per line (`.jsonl`, `.ndjson`).
+    Jsonl,
+}
+
+impl FileFormat {
+    /// The format a file name implies, if any.
+    pub fn from_path(path: &Path) -> Option<Self> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "parquet" | "pq" => Some(FileFormat::Parquet),
+            "csv" => Some(FileFormat::Csv),
+            "jsonl" | "ndjson" | "json" => Some(FileFormat::Jsonl),
+            _ => None,
+        }
+    }
+}
+
+/// Why a file could not be read. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{path}: cannot open: {source}")]
+    Open { path: PathBuf, source: std::io::Error },
+    #[error("{path}: unknown file format (use .parquet, .csv or .jsonl, or set `format`)")]
+    UnknownFormat { path: PathBuf },
+    #[error("{path}: column `{column}` not found (the file has: {available})")]
+    MissingColumn { path: PathBuf, column: String, available: String },
+    #[error("{path}: not a readable {format:?} file: {source}")]
+    Corrupt { path: PathBuf, format: FileFormat, source: PolarsError },
+}
+
+/// Read `columns` (all when `None`) of one file.
+pub fn read_file(path: &Path, format: Option<FileFormat>, columns: Option<&[String]>) -> Result<DataFrame, ReadError> {
+    let format = format
+        .or_else(|| FileFormat::from_path(path))
+        .ok_or_else(|| ReadError::UnknownFormat { path: path.to_path_buf() })?;
+    let corrupt = |source| ReadError::Corrupt { path: path.to_path_buf(), format, source };
+    let open = || File::open(path).map_err(|source| ReadError::Open { path: path.to_path_buf(), source });
+    let df = match format {
+        FileFormat::Parquet => {
+            let mut reader = ParquetReader::new(open()?);
+            if let Some(cols) = columns {
+                let schema = reader.schema().map_err(corrupt)?;
+                let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+                require_columns(path, cols, &names)?;
+            }
+            reader.with_columns(columns.map(|c| c.to_vec())).finish().map_err(corrupt)?
+        }
+        FileFormat::Csv => {
+            if let Some(cols) = columns {
+                require_columns(path, cols, &csv_header(path)?)?;
+            }
+            CsvReadOptions::default()
+                .with_has_header(true)
+                .with_columns(columns.map(|c| c.iter().map(|s| PlSmallStr::from(s.as_str())).collect::<Arc<[_]>>()))
+                .map_parse_options(|o| o.with_try_parse_dates(true))
+                .try_into_reader_with_file_path(Some(path.to_path_buf()))
+                .and_then(|r| r.finish())
+                .map_err(corrupt)?
+        }
+        FileFormat::Jsonl => {
+            let df = JsonReader::new(open()?)
+                .with_json_format(JsonFormat::JsonLines)
+                .finish()
+                .map_err(corrupt)?;
+            match columns {
+                Some(cols) => {
+                    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+                    require_columns(path, cols, &names)?;
+                    df.select(cols.iter().map(|c| PlSmallStr::from(c.as_str()))).map_err(corrupt)?
+                }
+                None => df,
+            }
+        }
+    };
+    Ok(df)
+}
+
+fn require_columns(path: &Path, wanted: &[String], available: &[String]) -> Result<(), ReadError> {
+    match wanted.iter().find(|w| !available.contains(w)) {
+        Some(missing) => Err(ReadError::MissingColumn {
+            path: path.to_path_buf(),
+            column: missing.clone(),
+            available: available.join(", "),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Column names from a CSV header line (simple quoting only: the header, not the data).
+fn csv_header(path: &Path) -> Result<Vec<String>, ReadError> {
+    let file = File::open(path).map_err(|source| ReadError::Open { path: path.to_path_buf(), source })?;
+    let mut line = String::new();
+    BufReader::new(file)
+        .read_line(&mut line)
+        .map_err(|source| ReadError::Open { path: path.to_path_buf(), source })?;
+    Ok(line
+        .trim_end_matches(['\r', '\n'])
+        .split(',')
+        .map(|s| s.trim().trim_matches('"').to_string())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_missing_column_names_file_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.csv");
+        std::fs::write(&p, "x,y\n1,2\n").unwrap();
+        let err = read_file(&p, None, Some(&["z".to_string()])).unwrap_err().to_string();
+        assert!(err.contains("a.csv: column `z` not found (the file has: x, y)"), "{err}");
+    }
+
+    #[test]
+    fn corrupt_parquet_is_a_named_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bad.parquet");
+        std::fs::write(&p, b"this is not parquet").unwrap();
+        let err = read_file(&p, None, Some(&["x".to_string()])).unwrap_err().to_string();
+        assert!(err.contains("bad.parquet: not a readable Parquet file"), "{err}");
+    }
+
+    #[test]
+    fn reads_only_requested_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.jsonl");
+        std::fs::write(&p, "{\"x\": 1.5, \"y\": \"a\"}\n{\"x\": 2.5, \"y\": \"b\"}\n").unwrap();
+        let df = read_file(&p, None, Some(&["x".to_string()])).unwrap();
+        assert_eq!(df.get_column_names(), ["x"]);
+        assert_eq!(df.height(), 2);
+    }
+}

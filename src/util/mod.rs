@@ -1,0 +1,4 @@
+//! Small shared loops and helpers used by several components.
+
+pub mod backoff;
+pub mod secret;
