@@ -12,7 +12,6 @@ use crate::config::Baselines;
 use crate::metrics::Metrics;
 use crate::rules::alert::{Active, AlertSet, AlertState, Labels, Transition};
 use crate::rules::eval::{RuleResult, evaluate_group};
-use crate::rules::expr::primary_variable;
 use crate::rules::template::{TemplateContext, Templates};
 use crate::rules::{Group, Rule};
 use crate::sources::Source;
@@ -152,7 +151,7 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
     if !result.failures.is_empty() {
         return;
     }
-    let primary = primary_variable(&rule.when);
+    let primary = rule.check.primary_value();
     let active: Vec<Active> = result
         .series
         .iter()
@@ -161,7 +160,7 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
             let mut labels: Labels = rule.labels.clone();
             labels.extend(s.labels.clone());
             labels.insert("alertname".into(), rule.name.clone());
-            let value = primary.and_then(|p| s.values.get(p).copied());
+            let value = s.values.get(primary).copied();
             let ctx = TemplateContext { value, values: &s.values, labels: &labels };
             let annotations: BTreeMap<String, String> =
                 rule.annotations.iter().map(|(k, t)| (k.clone(), shared.templates.render(t, &ctx))).collect();

@@ -110,7 +110,7 @@ impl Notification {
             .collect();
         let mut s = format!("{} {}{{{}}}", self.status.as_str().to_uppercase(), self.alertname(), labels.join(", "));
         if let Some(v) = self.alert.value {
-            s.push_str(&format!(" value={v:.4}"));
+            s.push_str(&format!(" value={}", format_value(v)));
         }
         if let Some(summary) = self.alert.annotations.get("summary") {
             s.push_str(&format!(": {summary}"));
@@ -131,6 +131,11 @@ impl Notification {
             "endsAt": a.resolved_at.map(|t| t.to_rfc3339()),
         })
     }
+}
+
+/// A value for people: 4 decimals, or scientific notation when tiny or huge.
+pub fn format_value(v: f64) -> String {
+    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) { format!("{v:.3e}") } else { format!("{v:.4}") }
 }
 
 /// A queued notification for one integration.

@@ -76,6 +76,14 @@ impl Check {
         }
     }
 
+    /// The value that `{{ value }}` in templates and an alert's value stand for.
+    pub fn primary_value(&self) -> &'static str {
+        match self {
+            // The first method's statistic (PSI, or the KS statistic).
+            Check::Drift(_) => "statistic",
+        }
+    }
+
     pub fn needs_baseline(&self) -> bool {
         matches!(self, Check::Drift(_))
     }

@@ -22,6 +22,7 @@ use crate::rules::{RuleSet, SeenNames, raw::RawRuleFile};
 use crate::sources::{Source, SourceConfig};
 pub use diag::{Diagnostic, Diagnostics};
 use diag::{FileDiag, load_yaml};
+use crate::util::paths::resolve;
 
 /// The default address of the HTTP server.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
@@ -115,7 +116,7 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
             (listen, s.value.external_url.clone().unwrap_or_default())
         }
     };
-    let storage_path = base_dir.join(raw.storage.as_ref().map(|s| s.path.as_str()).unwrap_or("./data/mlwatch"));
+    let storage_path = resolve(&base_dir, raw.storage.as_ref().map(|s| s.path.as_str()).unwrap_or("./data/mlwatch"));
 
     let mut sources = BTreeMap::new();
     for (name, s) in &raw.sources {
@@ -154,7 +155,7 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
 
     let mut rule_files = Vec::new();
     for pattern in &raw.rule_files {
-        let full = base_dir.join(&pattern.value);
+        let full = resolve(&base_dir, &pattern.value);
         let matched: Vec<PathBuf> = match glob::glob(&full.to_string_lossy()) {
             Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file()).collect(),
             Err(e) => {
@@ -180,7 +181,7 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
             Err(d) => out.push(d),
             Ok(raw_rules) => {
                 let mut fd = FileDiag { file, out: &mut out };
-                let groups = crate::rules::validate_file(raw_rules, &sources, &mut rules.templates, &mut seen, &mut fd);
+                let groups = crate::rules::validate_file(raw_rules, &base_dir, &sources, &mut rules.templates, &mut seen, &mut fd);
                 rules.groups.extend(groups);
             }
         }

@@ -86,18 +86,6 @@ pub fn eval_condition(expr: &Expr, lookup: &dyn Fn(&str) -> Option<f64>) -> Opti
     }
 }
 
-/// The first number-valued name that the expression compares, for `{{ value }}`:
-/// in `psi > 0.2` that is `psi`.
-pub fn primary_variable(expr: &Expr) -> Option<&str> {
-    match expr {
-        Expr::Var(v) => Some(v),
-        Expr::Num(_) => None,
-        Expr::Neg(e) | Expr::Not(e) => primary_variable(e),
-        Expr::Bin(a, _, b) => primary_variable(a).or_else(|| primary_variable(b)),
-        Expr::Call(_, args) => args.iter().find_map(primary_variable),
-    }
-}
-
 #[derive(Debug, Clone, Copy)]
 enum Val {
     Num(f64),
@@ -494,11 +482,5 @@ mod tests {
         assert!(err("psi > 1 && count > 1").contains("use `and`"));
         assert!(err("(psi > 1").contains("expected `)`"));
         assert!(err("psi > 1 and 2").contains("join conditions"));
-    }
-
-    #[test]
-    fn primary_variable_is_the_first_name() {
-        let e = parse_condition("0.2 < psi and count > 10", KNOWN).unwrap();
-        assert_eq!(primary_variable(&e), Some("psi"));
     }
 }

@@ -84,17 +84,19 @@ pub struct SeenNames {
 }
 
 /// Validate one parsed rule file; problems go to `diag`, valid groups are returned.
+/// Relative paths in it (baseline profiles) are taken from `base_dir`, the config
+/// file's directory, like every other path.
 pub fn validate_file(
     raw: RawRuleFile,
+    base_dir: &Path,
     sources: &BTreeMap<String, Source>,
     templates: &mut Templates,
     seen: &mut SeenNames,
     diag: &mut FileDiag<'_>,
 ) -> Vec<Group> {
-    let base_dir = diag.file.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut groups = Vec::new();
     for g in raw.groups {
-        if let Some(group) = validate_group(g.value, &base_dir, sources, templates, seen, diag) {
+        if let Some(group) = validate_group(g.value, base_dir, sources, templates, seen, diag) {
             groups.push(group);
         }
     }
@@ -214,7 +216,7 @@ fn validate_rule(
         Some(f) => parse_duration("for", &f.value).map_err(|e| diag.at_value(f, format!("rule `{name}`: {e}"))).unwrap_or_default(),
     };
     let baseline = r.baseline.as_ref().map(|b| match &b.value {
-        RawBaseline::Profile(p) => BaselineSpec { path: base_dir.join(p), at: Position::new(diag.file, &b.referenced) },
+        RawBaseline::Profile(p) => BaselineSpec { path: crate::util::paths::resolve(base_dir, p), at: Position::new(diag.file, &b.referenced) },
     });
     if let Some(c) = &check {
         if c.needs_baseline() && baseline.is_none() {

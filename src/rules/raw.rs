@@ -67,6 +67,6 @@ pub struct RawRule {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RawBaseline {
-    /// A profile file built by `mlwatch baseline build`, relative to the rule file.
+    /// A profile file built by `mlwatch baseline build` (relative to the config file).
     Profile(String),
 }

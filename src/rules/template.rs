@@ -8,7 +8,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 /// All annotation templates of a rule set, by name.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Templates {
     env: Environment<'static>,
 }
@@ -16,12 +16,19 @@ pub struct Templates {
 /// What a template can use.
 #[derive(Debug, Serialize)]
 pub struct TemplateContext<'a> {
-    /// The value the condition compares (e.g. the PSI in `psi > 0.2`).
+    /// The check's main figure (for drift: the first method's statistic).
     pub value: Option<f64>,
     /// Every value of the series.
     pub values: &'a BTreeMap<&'static str, f64>,
     /// The alert's labels (rule labels, `column`, `tenant`, `alertname`).
     pub labels: &'a BTreeMap<String, String>,
+}
+
+// Not derived: minijinja's `Environment::default()` has no builtin filters.
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Templates {
@@ -59,7 +66,7 @@ mod tests {
 
     #[test]
     fn renders_values_and_labels() {
-        let mut t = Templates::new();
+        let mut t = Templates::default();
         t.add("s".into(), "PSI {{ value | round(3) }} on {{ labels.column }}".into()).unwrap();
         let values = BTreeMap::from([("psi", 0.123456)]);
         let labels = BTreeMap::from([("column".to_string(), "age".to_string())]);

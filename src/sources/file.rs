@@ -54,7 +54,7 @@ pub struct FileSource {
 impl FileSourceConfig {
     /// Check the config; relative paths are taken from `base_dir`. No I/O.
     pub fn validate(&self, base_dir: &Path) -> Result<FileSource, String> {
-        let path = base_dir.join(&self.path);
+        let path = crate::util::paths::resolve(base_dir, &self.path);
         let template = PathTemplate::parse(&path.to_string_lossy()).map_err(|e| format!("path: {e}"))?;
         if template.has_tenant() && self.tenant.is_some() {
             return Err("set either a `{tenant}` part in `path` or a `tenant` column, not both".into());

@@ -1,4 +1,5 @@
 //! Small shared loops and helpers used by several components.
 
 pub mod backoff;
+pub mod paths;
 pub mod secret;

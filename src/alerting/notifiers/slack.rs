@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::DeliveryError;
-use crate::alerting::{Notification, Status};
+use crate::alerting::{Notification, Status, format_value};
 use crate::util::secret::Secret;
 
 /// Slack's documented limits, in characters.
@@ -70,7 +70,7 @@ impl SlackConfig {
     /// Read the secret and make the HTTP client.
     pub fn build(&self, base_dir: &std::path::Path) -> Result<SlackNotifier, String> {
         let timeout = self.validate()?;
-        let file = self.api_url_file.as_ref().map(|p| base_dir.join(p));
+        let file = self.api_url_file.as_ref().map(|p| crate::util::paths::resolve(base_dir, p));
         let url = Secret::resolve(self.api_url.as_deref(), file.as_deref(), "api_url").map_err(|e| format!("slack: {e}"))?;
         let parsed = reqwest::Url::parse(url.expose()).map_err(|_| "slack: api_url is not a valid URL".to_string())?;
         if !matches!(parsed.scheme(), "http" | "https") {
@@ -179,10 +179,6 @@ pub fn payload(n: &Notification, channel: Option<&str>, username: Option<&str>) 
         body["username"] = json!(u);
     }
     body
-}
-
-fn format_value(v: f64) -> String {
-    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) { format!("{v:.3e}") } else { format!("{:.4}", v) }
 }
 
 /// Cut `s` to at most `max` characters, saying so visibly.
