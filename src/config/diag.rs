@@ -131,10 +131,10 @@ pub fn load_yaml<T: DeserializeOwned>(file: &Path) -> Result<T, Diagnostic> {
 
 /// Deserialize YAML text that came from `file`.
 pub fn parse_yaml<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Diagnostic> {
-    serde_saphyr::from_str(text).map_err(|e| yaml_diagnostic(file, &e))
+    serde_saphyr::from_str(text).map_err(|e| yaml_diagnostic(file, text, &e))
 }
 
-fn yaml_diagnostic(file: &Path, err: &serde_saphyr::Error) -> Diagnostic {
+fn yaml_diagnostic(file: &Path, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
     let inner = err.without_snippet();
     let mut message = DefaultMessageFormatter.format_message(inner).into_owned();
     if let serde_saphyr::Error::SerdeUnknownField { field, expected, .. }
@@ -144,8 +144,27 @@ fn yaml_diagnostic(file: &Path, err: &serde_saphyr::Error) -> Diagnostic {
             message.push_str(&format!(" (did you mean `{best}`?)"));
         }
     }
+    if message == "invalid boolean" {
+        message.push_str(" (expected true or false)");
+    }
     let loc = err.location().unwrap_or(Location::UNKNOWN);
+    // Type errors point at the value; name the key in front of it.
+    if let Some(key) = key_before(text, loc.line(), loc.column()) {
+        if !message.contains(&format!("`{key}`")) {
+            message = format!("{key}: {message}");
+        }
+    }
     Diagnostic { file: file.to_path_buf(), line: loc.line(), column: loc.column(), message }
+}
+
+/// The `key` of a `key: value` pair whose value starts at (line, column), if any.
+fn key_before(text: &str, line: u64, column: u64) -> Option<&str> {
+    let row = text.lines().nth(line.checked_sub(1)? as usize)?;
+    let before: String = row.chars().take(column.saturating_sub(1) as usize).collect();
+    let trimmed = before.trim_end().strip_suffix(':')?;
+    let start = trimmed.rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).map(|i| i + 1).unwrap_or(0);
+    let key = &trimmed[start..];
+    if key.is_empty() { None } else { row.find(key).map(|i| &row[i..i + key.len()]) }
 }
 
 /// The candidate closest to `word`, if any is close enough to be a plausible typo.
@@ -176,6 +195,13 @@ mod tests {
         assert_eq!((err.line, err.column), (2, 1), "{err}");
         assert!(err.message.contains("unknown field `windwo`"), "{err}");
         assert!(err.message.contains("did you mean `window`?"), "{err}");
+    }
+
+    #[test]
+    fn type_errors_name_the_key() {
+        let err = parse_yaml::<Doc>(Path::new("r.yaml"), "interval: [1, 2]\n").unwrap_err();
+        assert_eq!((err.line, err.column), (1, 11), "{err}");
+        assert!(err.message.starts_with("interval: "), "{err}");
     }
 
     #[test]

@@ -14,9 +14,16 @@ pub enum Schedule {
 
 impl Schedule {
     pub fn cron(expr: &str) -> Result<Self, String> {
-        cron::Schedule::from_str(expr)
-            .map(|s| Schedule::Cron(Box::new(s)))
-            .map_err(|e| format!("invalid cron expression `{expr}`: {e} (six fields: sec min hour day month weekday)"))
+        const FIELDS: &str = "sec min hour day-of-month month day-of-week [year]";
+        let n = expr.split_whitespace().count();
+        if !(6..=7).contains(&n) {
+            return Err(format!("invalid cron expression `{expr}`: {n} fields, expected 6 or 7 ({FIELDS})"));
+        }
+        cron::Schedule::from_str(expr).map(|s| Schedule::Cron(Box::new(s))).map_err(|e| {
+            // The crate's message draws a caret under the expression on extra lines.
+            let detail = e.to_string().lines().next().unwrap_or_default().trim().to_string();
+            format!("invalid cron expression `{expr}`: {detail} ({FIELDS})")
+        })
     }
 
     /// The next evaluation strictly after `after`. Intervals are aligned to the

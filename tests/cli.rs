@@ -1,0 +1,130 @@
+//! The command line: `mlwatch check` diagnostics, `baseline build`, exit codes.
+
+mod support;
+
+use support::{fixture, mlwatch};
+
+#[test]
+fn check_reports_every_error_with_file_line_and_column() {
+    let out = mlwatch(&["check", "--config", fixture("check/broken/mlwatch.yaml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let expected = [
+        ("semantic.yaml:3:13:", "unknown source `featurs` (did you mean `features`?)"),
+        ("semantic.yaml:4:15:", "interval: invalid duration `5 minutes please`"),
+        ("semantic.yaml:10:14:", "rule `Dup`: for: invalid duration `10 parsecs`"),
+        ("semantic.yaml:12:20:", "annotation `summary`: template error"),
+        ("semantic.yaml:13:16:", "duplicate rule name `Dup`"),
+        ("semantic.yaml:16:15:", "unknown value `pis` (did you mean `psi`?)"),
+        ("semantic.yaml:19:15:", "invalid cron expression `*/15 * * *`: 4 fields"),
+        ("syntax.yaml:6:36:", "mismatched bracket"),
+        ("unknown-key.yaml:9:9:", "unknown field `fro`"),
+        ("unknown-key.yaml:9:9:", "(did you mean `for`?)"),
+        ("wrong-type.yaml:4:17:", "per_tenant: invalid boolean"),
+    ];
+    for (place, message) in expected {
+        assert!(
+            stdout.lines().any(|l| l.contains(place) && l.contains(message)),
+            "missing `{place} … {message}` in:\n{stdout}"
+        );
+    }
+    assert_eq!(stdout.lines().count(), 10, "one line per error:\n{stdout}");
+    assert!(String::from_utf8(out.stderr).unwrap().contains("10 errors found"));
+}
+
+#[test]
+fn check_suggests_the_nearest_config_key() {
+    let out = mlwatch(&["check", "--config", fixture("check/config-typo.yaml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("config-typo.yaml:3:1: unknown field `rule_file`"), "{stdout}");
+    assert!(stdout.contains("(did you mean `rule_files`?)"), "{stdout}");
+}
+
+#[test]
+fn check_passes_a_good_config_with_a_summary() {
+    let out = mlwatch(&["check", "--config", fixture("check/good/mlwatch.yaml").to_str().unwrap()]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("OK: 1 source, 1 rule file, 1 group, 1 rule, 1 receiver"), "{stdout}");
+}
+
+#[test]
+fn check_validates_the_demo_config_and_rules() {
+    // The example rules reference a baseline the demo builds; check the rules alone.
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(dir.path().join("data/baselines")).unwrap();
+    std::fs::copy(root.join("examples/recsys/mlwatch.yaml"), dir.path().join("mlwatch.yaml")).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("mlwatch.yaml")).unwrap();
+    let rules = root.join("rules/*.yaml");
+    std::fs::write(dir.path().join("mlwatch.yaml"), text.replace("../../rules/*.yaml", rules.to_str().unwrap())).unwrap();
+    let csv = dir.path().join("ref.csv");
+    let mut body = String::from("age,sessions_7d,basket_value\n");
+    for i in 0..50 {
+        body.push_str(&format!("{},{},{}\n", 20 + i, i % 7, 10.0 + i as f64));
+    }
+    std::fs::write(&csv, body).unwrap();
+    let profile = dir.path().join("data/baselines/features.json");
+    let built = mlwatch(&["baseline", "build", "--source", csv.to_str().unwrap(), "--out", profile.to_str().unwrap()]);
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let out = mlwatch(&["check", "--config", dir.path().join("mlwatch.yaml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn check_reports_a_missing_baseline_at_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = fixture("check/good");
+    for f in ["mlwatch.yaml", "rules/drift.yaml", "data/d.csv"] {
+        std::fs::create_dir_all(dir.path().join(f).parent().unwrap()).unwrap();
+        std::fs::copy(good.join(f), dir.path().join(f)).unwrap();
+    }
+    let out = mlwatch(&["check", "--config", dir.path().join("mlwatch.yaml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("drift.yaml:10:19: rule `Drift`: baseline:"), "{stdout}");
+    assert!(stdout.contains("base.json: cannot read baseline profile"), "{stdout}");
+}
+
+#[test]
+fn usage_errors_exit_2_and_invalid_config_stops_run_with_2() {
+    assert_eq!(mlwatch(&["check", "--no-such-flag"]).status.code(), Some(2));
+    let out = mlwatch(&["run", "--config", fixture("check/config-typo.yaml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("unknown field `rule_file`"));
+}
+
+#[test]
+fn baseline_build_writes_a_versioned_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("ref.csv");
+    let mut body = String::from("x,label\n");
+    for i in 1..=100 {
+        body.push_str(&format!("{i},{}\n", if i % 2 == 0 { "a" } else { "b" }));
+    }
+    body.push_str(",a\n");
+    std::fs::write(&csv, body).unwrap();
+    let out_path = dir.path().join("profiles/p.json");
+    let out = mlwatch(&["baseline", "build", "--source", csv.to_str().unwrap(), "--out", out_path.to_str().unwrap(), "--sample", "20"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8(out.stdout).unwrap().contains("101 rows from 1 file, 1 column (x)"));
+    let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
+    assert_eq!(p["format"], "mlwatch-profile");
+    assert_eq!(p["version"], 1);
+    let x = &p["columns"]["x"];
+    assert_eq!(x["kind"], "numeric");
+    assert_eq!((x["count"].as_u64(), x["nulls"].as_u64()), (Some(100), Some(1)));
+    // numpy.quantile(range(1, 101), [0.1, 0.2, ..., 0.9]) with linear interpolation
+    let edges: Vec<f64> = x["bin_edges"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let want = [10.9, 20.8, 30.7, 40.6, 50.5, 60.4, 70.3, 80.2, 90.1];
+    assert!(edges.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-9), "{edges:?}");
+    assert_eq!(x["sample"].as_array().unwrap().len(), 20);
+}
+
+#[test]
+fn baseline_build_names_a_missing_source() {
+    let out = mlwatch(&["baseline", "build", "--source", "/nonexistent/*.parquet", "--out", "/tmp/never.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("`/nonexistent/*.parquet` matches no files"));
+}

@@ -1,0 +1,170 @@
+//! Helpers shared by the integration tests: running the real binary, waiting on
+//! conditions (never on fixed sleeps), and stand-in receivers on 127.0.0.1.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Generous: CI machines are shared and slow, and nothing here waits this long
+/// unless something is broken.
+pub const DEADLINE: Duration = Duration::from_secs(90);
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_mlwatch")
+}
+
+pub fn mlwatch(args: &[&str]) -> Output {
+    Command::new(bin()).args(args).output().expect("run mlwatch")
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+}
+
+/// Poll `cond` until it holds or the deadline passes (then panic with `what`).
+pub async fn wait_for<T>(what: &str, mut cond: impl AsyncFnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = cond().await {
+            return v;
+        }
+        if start.elapsed() > DEADLINE {
+            panic!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The agent binary, running with JSON logs captured.
+pub struct Agent {
+    pub child: Child,
+    pub address: String,
+    pub logs: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Agent {
+    /// Start `mlwatch run` on a free port and wait until it listens.
+    pub async fn start(config: &Path) -> Agent {
+        let mut child = Command::new(bin())
+            .args(["--log-format", "json", "--log-level", "debug", "run", "--listen", "127.0.0.1:0", "--config"])
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start mlwatch run");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let v = serde_json::from_str(&line).unwrap_or(serde_json::json!({ "raw": line }));
+                sink.lock().unwrap().push(v);
+            }
+        });
+        let l = logs.clone();
+        let address = wait_for("the agent to listen", async || {
+            l.lock().unwrap().iter().find(|v| v["message"] == "listening").and_then(|v| v["address"].as_str().map(String::from))
+        })
+        .await;
+        Agent { child, address, logs }
+    }
+
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("http://{}/metrics", self.address)).await.unwrap().text().await.unwrap()
+    }
+
+    /// The value of one series in /metrics, e.g. `mlwatch_rule_evaluations_total{rule="Drift"}`.
+    pub async fn metric(&self, series: &str) -> Option<f64> {
+        metric_value(&self.metrics().await, series)
+    }
+
+    pub fn log_messages(&self) -> String {
+        self.logs.lock().unwrap().iter().map(|v| v.to_string()).collect::<Vec<_>>().join("\n")
+    }
+
+    /// Send SIGTERM and wait for the exit code.
+    pub async fn terminate(mut self) -> Option<i32> {
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(start.elapsed() < DEADLINE, "agent did not exit after SIGTERM");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// Find `series` (name with labels, as printed) in a Prometheus text exposition.
+pub fn metric_value(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(series).and_then(|rest| rest.trim().parse().ok()))
+}
+
+/// What a stand-in webhook receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+/// An HTTP receiver on 127.0.0.1 that records every POST and answers with the
+/// scripted statuses in turn (then 200).
+#[derive(Clone)]
+pub struct StandIn {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl StandIn {
+    pub async fn start(script: Vec<u16>) -> StandIn {
+        use axum::{Router, extract::State, http::StatusCode, routing::post};
+        type Shared = (Arc<Mutex<Vec<Received>>>, Arc<Mutex<std::collections::VecDeque<u16>>>);
+        async fn hook(State((got, script)): State<Shared>, body: String) -> (StatusCode, &'static str) {
+            let status = script.lock().unwrap().pop_front().unwrap_or(200);
+            let body = serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body));
+            got.lock().unwrap().push(Received { status, body });
+            let text = if status == 200 { "ok" } else { "injected_failure" };
+            (StatusCode::from_u16(status).unwrap(), text)
+        }
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let state: Shared = (received.clone(), Arc::new(Mutex::new(script.into())));
+        let app = Router::new().route("/hook", post(hook)).with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        StandIn { url, received }
+    }
+
+    /// Bodies of the requests that were answered 200.
+    pub fn delivered(&self) -> Vec<serde_json::Value> {
+        self.received.lock().unwrap().iter().filter(|r| r.status == 200).map(|r| r.body.clone()).collect()
+    }
+
+    pub fn attempts(&self) -> usize {
+        self.received.lock().unwrap().len()
+    }
+}
+
+/// Write a CSV of one numeric column `x` atomically (write, then rename), so the
+/// agent never reads half a file.
+pub fn write_csv(path: &Path, header: &str, rows: impl IntoIterator<Item = String>) {
+    let mut text = String::from(header);
+    text.push('\n');
+    for r in rows {
+        text.push_str(&r);
+        text.push('\n');
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(tmp, path).unwrap();
+}
