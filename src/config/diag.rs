@@ -140,9 +140,7 @@ fn yaml_diagnostic(file: &Path, text: &str, err: &serde_saphyr::Error) -> Diagno
     if let serde_saphyr::Error::SerdeUnknownField { field, expected, .. }
     | serde_saphyr::Error::SerdeUnknownVariant { variant: field, expected, .. } = inner
     {
-        if let Some(best) = nearest(field, expected.iter().copied()) {
-            message.push_str(&format!(" (did you mean `{best}`?)"));
-        }
+        message.push_str(&did_you_mean(field, expected.iter().copied()));
     }
     if message == "invalid boolean" {
         message.push_str(" (expected true or false)");
@@ -165,6 +163,11 @@ fn key_before(text: &str, line: u64, column: u64) -> Option<&str> {
     let start = trimmed.rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).map(|i| i + 1).unwrap_or(0);
     let key = &trimmed[start..];
     if key.is_empty() { None } else { row.find(key).map(|i| &row[i..i + key.len()]) }
+}
+
+/// ` (did you mean `x`?)` for the nearest candidate, or nothing.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    nearest(word, candidates).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default()
 }
 
 /// The candidate closest to `word`, if any is close enough to be a plausible typo.

@@ -144,9 +144,7 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
         }
         Some(r) => {
             if !receivers.contains_key(&r.value.receiver) {
-                let hint = diag::nearest(&r.value.receiver, receivers.keys().map(String::as_str))
-                    .map(|n| format!(" (did you mean `{n}`?)"))
-                    .unwrap_or_default();
+                let hint = diag::did_you_mean(&r.value.receiver, receivers.keys().map(String::as_str));
                 diag.at_value(r, format!("route: unknown receiver `{}`{hint}", r.value.receiver));
             }
             r.value.clone()

@@ -154,9 +154,7 @@ fn type_of(expr: &Expr, known: &[&str]) -> Result<Type, ExprError> {
         Expr::Num(_) => Type::Num,
         Expr::Var(name) => {
             if !known.contains(&name.as_str()) {
-                let hint = crate::config::diag::nearest(name, known.iter().copied())
-                    .map(|n| format!(" (did you mean `{n}`?)"))
-                    .unwrap_or_default();
+                let hint = crate::config::diag::did_you_mean(name, known.iter().copied());
                 return Err(ExprError {
                     offset: 0,
                     message: format!("unknown value `{name}`{hint}; this check yields: {}", known.join(", ")),

@@ -120,9 +120,7 @@ fn validate_group(
     let source = sources.get(&g.source.value);
     match source {
         None => {
-            let hint = crate::config::diag::nearest(&g.source.value, sources.keys().map(String::as_str))
-                .map(|n| format!(" (did you mean `{n}`?)"))
-                .unwrap_or_default();
+            let hint = crate::config::diag::did_you_mean(&g.source.value, sources.keys().map(String::as_str));
             let known: Vec<&str> = sources.keys().map(String::as_str).collect();
             diag.at_value(
                 &g.source,
