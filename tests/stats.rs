@@ -8,6 +8,43 @@ use serde::Deserialize;
 struct Reference {
     psi_epsilon: f64,
     cases: Vec<Case>,
+    ks_cases: Vec<KsCase>,
+    kstwo_sf: Vec<(u64, f64, f64)>,
+}
+
+#[derive(Deserialize)]
+struct KsCase {
+    name: String,
+    reference: Lattice,
+    current: Lattice,
+    statistic: f64,
+    p_value: f64,
+}
+
+/// The deterministic samples of `generate.py`'s `lattice`, bit for bit.
+#[derive(Deserialize)]
+struct Lattice {
+    n: u64,
+    a: u64,
+    b: u64,
+    p: u64,
+    scale: f64,
+    shift: f64,
+    sqrt: bool,
+}
+
+impl Lattice {
+    fn values(&self) -> Vec<f64> {
+        (0..self.n)
+            .map(|i| {
+                let mut u = ((i * self.a + self.b) % self.p) as f64 / self.p as f64;
+                if self.sqrt {
+                    u = u.sqrt();
+                }
+                u * self.scale + self.shift
+            })
+            .collect()
+    }
 }
 
 #[derive(Deserialize)]
@@ -16,7 +53,7 @@ struct Case {
     reference: Vec<f64>,
     current: Vec<f64>,
     ks_statistic: f64,
-    ks_pvalue_asymptotic: f64,
+    ks_pvalue: f64,
     psi_edges: Vec<f64>,
     psi_reference_counts: Vec<u64>,
     psi_current_counts: Vec<u64>,
@@ -33,12 +70,38 @@ fn close(got: f64, want: f64, rel: f64) -> bool {
 }
 
 #[test]
-fn ks_matches_scipy() {
+fn ks_matches_scipy_on_small_samples() {
     for c in reference().cases {
         let r = ks::ks_2samp(&sorted(c.reference.clone()), &sorted(c.current.clone())).unwrap();
         assert!(close(r.statistic, c.ks_statistic, 1e-9), "{}: statistic {} vs {}", c.name, r.statistic, c.ks_statistic);
-        assert!((r.p_value - c.ks_pvalue_asymptotic).abs() < 1e-6, "{}: p {} vs {}", c.name, r.p_value, c.ks_pvalue_asymptotic);
+        assert!((r.p_value - c.ks_pvalue).abs() < 1e-6, "{}: p {} vs {}", c.name, r.p_value, c.ks_pvalue);
     }
+}
+
+#[test]
+fn ks_matches_scipy_in_exact_and_asymptotic_regimes() {
+    for c in reference().ks_cases {
+        let (a, b) = (sorted(c.reference.values()), sorted(c.current.values()));
+        let r = ks::ks_2samp(&a, &b).unwrap();
+        let want = if a.len().max(b.len()) <= ks::EXACT_MAX_N { ks::KsMethod::Exact } else { ks::KsMethod::Asymptotic };
+        assert_eq!(r.method, want, "{}", c.name);
+        assert!(close(r.statistic, c.statistic, 1e-9), "{}: statistic {} vs {}", c.name, r.statistic, c.statistic);
+        assert!((r.p_value - c.p_value).abs() < 1e-6, "{}: p {} vs {}", c.name, r.p_value, c.p_value);
+    }
+}
+
+#[test]
+fn kstwo_sf_matches_scipy_over_every_branch() {
+    let mut worst = (0.0f64, 0u64, 0.0f64);
+    for (n, x, want) in reference().kstwo_sf {
+        let got = mlwatch::stats::kolmogorov::kstwo_sf(n, x);
+        let err = (got - want).abs();
+        if err > worst.0 {
+            worst = (err, n, x);
+        }
+        assert!(err < 1e-9, "kstwo.sf(x={x}, n={n}): got {got}, want {want}");
+    }
+    eprintln!("largest kstwo_sf error {:.2e} at n={} x={}", worst.0, worst.1, worst.2);
 }
 
 #[test]

@@ -1,15 +1,38 @@
-//! Two-sample Kolmogorov–Smirnov test (two-sided).
+//! Two-sample Kolmogorov–Smirnov test (two-sided), agreeing with scipy's
+//! `ks_2samp(a, b, method="auto")`.
+//!
+//! When both samples have at most [`EXACT_MAX_N`] values the p-value is exact
+//! (lattice-path counting, `ks_exact`), and the statistic is reported as the
+//! exact lattice value h/lcm(n, m) it was computed from. Above that, the
+//! p-value is the finite-n Kolmogorov distribution at the effective sample size
+//! round(n·m/(n+m)) (`kolmogorov::kstwo_sf`).
+
+use serde::Serialize;
 
 use super::StatError;
+use super::kolmogorov::kstwo_sf;
+use super::ks_exact;
+
+pub use super::kolmogorov::kolmogorov_sf;
+
+/// Largest sample size for which the exact p-value is computed (as scipy).
+pub const EXACT_MAX_N: usize = 10_000;
+
+/// How the p-value was computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KsMethod {
+    Exact,
+    Asymptotic,
+}
 
 /// The KS statistic and its two-sided p-value.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct KsResult {
     /// sup |F_ref(x) − F_cur(x)| over all x, in [0, 1].
     pub statistic: f64,
-    /// Two-sided p-value from the Kolmogorov distribution at the effective
-    /// sample size n·m/(n+m).
     pub p_value: f64,
+    pub method: KsMethod,
 }
 
 /// The KS statistic of two ascending samples of finite values; ties are handled by
@@ -28,8 +51,8 @@ pub fn ks_statistic(a: &[f64], b: &[f64]) -> f64 {
         }
         d = d.max((i as f64 / n - j as f64 / m).abs());
     }
-    // Once one sample is exhausted its CDF is 1 and the other's only rises towards 1,
-    // so the gap can only shrink: nothing more to check.
+    // Once one sample is exhausted its CDF is 1 and the other's only rises towards
+    // 1, so the gap can only shrink: nothing more to check.
     d
 }
 
@@ -40,38 +63,28 @@ pub fn ks_2samp(reference: &[f64], current: &[f64]) -> Result<KsResult, StatErro
             return Err(StatError::NotEnoughData { side, got: 0, need: 1 });
         }
     }
-    let statistic = ks_statistic(reference, current);
-    let (n, m) = (reference.len() as f64, current.len() as f64);
-    let en = n * m / (n + m);
-    Ok(KsResult { statistic, p_value: kolmogorov_sf(en.sqrt() * statistic) })
-}
-
-/// Survival function of the Kolmogorov distribution, P(K > x).
-pub fn kolmogorov_sf(x: f64) -> f64 {
-    if x <= 0.0 {
-        return 1.0;
-    }
-    if x < 1.0 {
-        // Near 0 the alternating series converges slowly; use the Jacobi theta form
-        // of the CDF: sqrt(2π)/x · Σ_{k≥1} exp(−(2k−1)² π² / (8x²)).
-        let w = std::f64::consts::PI.powi(2) / (8.0 * x * x);
-        let cdf: f64 = (1..=20)
-            .map(|k| (-(((2 * k - 1) as f64).powi(2)) * w).exp())
-            .sum::<f64>()
-            * (2.0 * std::f64::consts::PI).sqrt()
-            / x;
-        return (1.0 - cdf).clamp(0.0, 1.0);
-    }
-    // 2 Σ_{k≥1} (−1)^{k−1} exp(−2k²x²)
-    let mut sum = 0.0;
-    for k in 1..=100 {
-        let term = (-2.0 * (k * k) as f64 * x * x).exp();
-        sum += if k % 2 == 1 { term } else { -term };
-        if term < 1e-18 {
-            break;
+    let d = ks_statistic(reference, current);
+    let (n1, n2) = (reference.len() as u64, current.len() as u64);
+    if reference.len().max(current.len()) <= EXACT_MAX_N {
+        let g = gcd(n1, n2);
+        let lcm = (n1 / g) * n2;
+        let h = (d * lcm as f64).round() as u64;
+        let exact_d = h as f64 / lcm as f64;
+        let p = if h == 0 { Some(1.0) } else { ks_exact::two_sided_pvalue(n1, n2, g, h) };
+        if let Some(p_value) = p {
+            return Ok(KsResult { statistic: exact_d, p_value, method: KsMethod::Exact });
         }
     }
-    (2.0 * sum).clamp(0.0, 1.0)
+    let (m, n) = (n1.max(n2) as f64, n1.min(n2) as f64);
+    let en = (m * n / (m + n)).round().max(1.0) as u64;
+    Ok(KsResult { statistic: d, p_value: kstwo_sf(en, d), method: KsMethod::Asymptotic })
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 #[cfg(test)]
@@ -79,11 +92,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn identical_samples_have_zero_statistic() {
+    fn identical_samples_have_zero_statistic_and_p_one() {
         let a = [1.0, 2.0, 3.0];
         let r = ks_2samp(&a, &a).unwrap();
-        assert_eq!(r.statistic, 0.0);
-        assert_eq!(r.p_value, 1.0);
+        assert_eq!((r.statistic, r.p_value, r.method), (0.0, 1.0, KsMethod::Exact));
     }
 
     #[test]
@@ -105,7 +117,7 @@ mod tests {
         ];
         for (x, want) in cases {
             let got = kolmogorov_sf(x);
-            assert!((got - want).abs() < 1e-9, "x={x}: got {got}, want {want}");
+            assert!((got - want).abs() < 1e-12, "x={x}: got {got}, want {want}");
         }
     }
 

@@ -3,7 +3,9 @@
 //! Every function here is checked against reference values computed with
 //! scipy/numpy (`tests/reference/`), never against its own output.
 
+pub mod kolmogorov;
 pub mod ks;
+mod ks_exact;
 pub mod psi;
 pub mod quantile;
 

@@ -5,6 +5,7 @@ It rewrites tests/reference/drift.json, which tests/stats.rs checks against.
 The Rust code is never used to produce these numbers.
 """
 import json
+import math
 import pathlib
 
 import numpy as np
@@ -24,19 +25,38 @@ def psi_quantile(ref, cur, bins=10):
     return edges.tolist(), rc.tolist(), cc.tolist(), float(np.sum((q - p) * np.log(q / p)))
 
 
+def lattice(n, a, b, p, scale, shift, sqrt):
+    """Deterministic pseudo-samples that Rust reproduces bit for bit: integer
+    arithmetic, then one division, an optional square root and one affine step,
+    all correctly rounded in IEEE 754."""
+    out = []
+    for i in range(n):
+        u = ((i * a + b) % p) / p
+        if sqrt:
+            u = math.sqrt(u)
+        out.append(u * scale + shift)
+    return out
+
+
+def ks_case(name, ref_spec, cur_spec):
+    ref = np.asarray(lattice(**ref_spec))
+    cur = np.asarray(lattice(**cur_spec))
+    r = stats.ks_2samp(ref, cur, method="auto")
+    return {"name": name, "reference": ref_spec, "current": cur_spec,
+            "statistic": float(r.statistic), "p_value": float(r.pvalue)}
+
+
 def case(name, ref, cur):
     ref = np.asarray(ref, dtype=float)
     cur = np.asarray(cur, dtype=float)
-    d = stats.ks_2samp(ref, cur, method="asymp").statistic
-    en = len(ref) * len(cur) / (len(ref) + len(cur))
     edges, rc, cc, psi = psi_quantile(ref, cur)
     return {
         "name": name,
         "reference": ref.tolist(),
         "current": cur.tolist(),
-        "ks_statistic": float(d),
-        # The asymptotic Kolmogorov p-value at the effective sample size.
-        "ks_pvalue_asymptotic": float(stats.kstwobign.sf(np.sqrt(en) * d)),
+        # scipy's default (method="auto"): exact p-values up to 10,000 values.
+        "ks_statistic": float(stats.ks_2samp(ref, cur).statistic),
+        "ks_pvalue": float(stats.ks_2samp(ref, cur).pvalue),
         "psi_edges": edges,
         "psi_reference_counts": rc,
         "psi_current_counts": cc,
@@ -55,10 +75,34 @@ def main():
         case("lognormal_large", rng.lognormal(3, 0.6, 3000), rng.lognormal(3.05, 0.6, 2500)),
         case("identical", [1.0, 2.0, 2.0, 3.0, 4.0], [1.0, 2.0, 2.0, 3.0, 4.0]),
     ]
+    def spec(n, a, b, p=1_000_003, scale=1.0, shift=0.0, sqrt=False):
+        return {"n": n, "a": a, "b": b, "p": p, "scale": scale, "shift": shift, "sqrt": sqrt}
+
+    ks_cases = [
+        # Exact regime (both samples at most 10,000 values).
+        ks_case("exact_equal_n", spec(3000, 7919, 1), spec(3000, 104729, 5, shift=0.02)),
+        ks_case("exact_unequal_n", spec(5000, 7919, 1), spec(1234, 104729, 5, shift=0.03)),
+        ks_case("exact_coprime_small", spec(97, 7919, 1), spec(89, 104729, 5, sqrt=True)),
+        ks_case("exact_ties", spec(800, 7, 1, p=11), spec(600, 5, 2, p=13)),
+        ks_case("exact_max_n", spec(10000, 7919, 3), spec(9999, 104729, 5, shift=0.01)),
+        # Asymptotic regime: effective n in every branch of kstwo.
+        ks_case("asymp_tiny_current", spec(20000, 7919, 1), spec(40, 104729, 5, shift=0.1)),
+        ks_case("asymp_small_current", spec(20000, 7919, 1), spec(130, 104729, 5, shift=0.05)),
+        ks_case("asymp_pomeranz", spec(50000, 7919, 1), spec(100, 104729, 5, shift=0.12)),
+        ks_case("asymp_mid", spec(20000, 7919, 1), spec(3000, 104729, 5, shift=0.01)),
+        ks_case("asymp_large_close", spec(40000, 7919, 1), spec(30000, 104729, 5, shift=0.004)),
+        ks_case("asymp_large_far", spec(40000, 7919, 1), spec(30000, 104729, 5, sqrt=True)),
+        ks_case("asymp_large_same", spec(30000, 7919, 1), spec(30000, 104729, 5)),
+        ks_case("asymp_large_tail", spec(40000, 7919, 1), spec(30000, 104729, 5, shift=0.012)),
+    ]
+    grid = []
+    for n in [1, 2, 3, 5, 10, 40, 100, 140, 141, 500, 5000, 20000, 100000, 100001, 400000]:
+        for x in [0.001, 0.005, 0.01, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.45, 0.5, 0.6, 0.9, 0.99]:
+            grid.append([n, x, float(stats.kstwo.sf(x, n))])
     out = pathlib.Path(__file__).with_name("drift.json")
     out.write_text(json.dumps({"generator": "tests/reference/generate.py", "numpy": np.__version__,
                                "scipy": __import__("scipy").__version__, "psi_epsilon": EPS,
-                               "cases": cases}, indent=1) + "\n")
+                               "cases": cases, "ks_cases": ks_cases, "kstwo_sf": grid}, indent=1) + "\n")
     print(f"wrote {out} ({len(cases)} cases)")
 
 
