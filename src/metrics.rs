@@ -18,7 +18,14 @@ pub const CHECK_VALUES: &[(&str, &str, &str, &str)] = &[
     ("drift", "psi", "mlwatch_drift_psi", "Population Stability Index of the current window against the baseline."),
     ("drift", "ks_statistic", "mlwatch_drift_ks_statistic", "Two-sample Kolmogorov-Smirnov statistic against the baseline."),
     ("drift", "ks_pvalue", "mlwatch_drift_ks_pvalue", "Two-sided p-value of the Kolmogorov-Smirnov test against the baseline."),
+    ("drift", "chi2_statistic", "mlwatch_drift_chi2_statistic", "Chi-square goodness-of-fit statistic against the baseline proportions."),
+    ("drift", "chi2_pvalue", "mlwatch_drift_chi2_pvalue", "P-value of the chi-square goodness-of-fit test."),
+    ("drift", "js_distance", "mlwatch_drift_js_distance", "Jensen-Shannon distance (base 2, 0..1) to the baseline."),
+    ("drift", "wasserstein", "mlwatch_drift_wasserstein_normalized", "Wasserstein-1 distance divided by the baseline standard deviation."),
+    ("drift", "wasserstein_raw", "mlwatch_drift_wasserstein", "Wasserstein-1 distance to the baseline, in the column's units."),
+    ("drift", "unseen_ratio", "mlwatch_drift_unseen_category_ratio", "Share of current values in categories the baseline never had."),
     ("drift", "count", "mlwatch_drift_sample_values", "Usable (finite, non-null) values in the current window."),
+    ("drift", "dropped", "mlwatch_drift_dropped_values", "Null, NaN and infinite values dropped from the current window."),
 ];
 
 /// The agent's metrics and the registry they are exported from.

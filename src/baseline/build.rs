@@ -1,20 +1,22 @@
 //! Building a profile from reference data.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 use rand::SeedableRng;
 
-use super::{ColumnProfile, NumericProfile, PROFILE_FORMAT, PROFILE_VERSION, Profile};
+use super::{Binning, CategoricalProfile, ColumnProfile, NumericProfile, PROFILE_FORMAT, PROFILE_VERSION, Profile};
 use crate::stats::{self, CleanSample, psi, quantile};
 
 /// How to build a profile.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
-    /// Columns to profile; every numeric column when empty.
+    /// Columns to profile; every numeric, string and boolean column when empty.
     pub columns: Vec<String>,
-    /// PSI bins (equal-frequency on the baseline).
+    /// PSI bins.
     pub bins: usize,
+    /// How PSI bins are fitted.
+    pub binning: Binning,
     /// Most raw values kept per column for KS.
     pub sample: usize,
     pub seed: u64,
@@ -22,31 +24,33 @@ pub struct BuildOptions {
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions { columns: Vec::new(), bins: 10, sample: 100_000, seed: 0 }
+        BuildOptions { columns: Vec::new(), bins: 10, binning: Binning::Quantile, sample: 100_000, seed: 0 }
     }
 }
 
-/// Profile every requested column of `df`. Non-numeric columns asked for by name
-/// are an error; unnamed ones are skipped.
+/// Most categories kept per categorical column; the rest are pooled as `other`.
+pub const MAX_CATEGORIES: usize = 1000;
+
+/// Profile every requested column of `df` (every numeric, string and boolean
+/// column when none are named), in parallel across columns.
 pub fn build_profile(df: &DataFrame, source: &str, opts: &BuildOptions) -> Result<Profile, String> {
     let names: Vec<String> = if opts.columns.is_empty() {
-        df.columns().iter().filter(|c| c.dtype().is_primitive_numeric()).map(|c| c.name().to_string()).collect()
+        df.columns().iter().filter(|c| is_profilable(c.dtype())).map(|c| c.name().to_string()).collect()
     } else {
         opts.columns.clone()
     };
     if names.is_empty() {
-        return Err("no numeric columns to profile".into());
+        return Err("no numeric, string or boolean columns to profile".into());
     }
-    let mut columns = BTreeMap::new();
-    for name in names {
-        let col = df.column(&name).map_err(|_| format!("column `{name}` not found"))?;
-        if !col.dtype().is_primitive_numeric() {
-            return Err(format!("column `{name}` is {}, only numeric columns can be profiled", col.dtype()));
-        }
-        let values = col.cast(&DataType::Float64).map_err(|e| format!("column `{name}`: {e}"))?;
-        let clean = CleanSample::from_options(values.f64().expect("cast to f64").iter());
-        columns.insert(name, ColumnProfile::Numeric(numeric_profile(clean, opts)));
-    }
+    use rayon::prelude::*;
+    let built: Vec<Result<(String, ColumnProfile), String>> = names
+        .par_iter()
+        .map(|name| {
+            let col = df.column(name).map_err(|_| format!("column `{name}` not found"))?;
+            Ok((name.clone(), column_profile(col, opts)?))
+        })
+        .collect();
+    let columns = built.into_iter().collect::<Result<BTreeMap<_, _>, _>>()?;
     Ok(Profile {
         format: PROFILE_FORMAT.into(),
         version: PROFILE_VERSION,
@@ -59,11 +63,58 @@ pub fn build_profile(df: &DataFrame, source: &str, opts: &BuildOptions) -> Resul
     })
 }
 
+fn is_profilable(dt: &DataType) -> bool {
+    dt.is_primitive_numeric() || matches!(dt, DataType::String | DataType::Boolean)
+}
+
+/// The profile of one column: numeric columns by value, strings and booleans by category.
+pub fn column_profile(col: &Column, opts: &BuildOptions) -> Result<ColumnProfile, String> {
+    let name = col.name();
+    if col.dtype().is_primitive_numeric() {
+        let values = col.cast(&DataType::Float64).map_err(|e| format!("column `{name}`: {e}"))?;
+        let clean = CleanSample::from_options(values.f64().expect("cast to f64").iter());
+        return Ok(ColumnProfile::Numeric(numeric_profile(clean, opts)));
+    }
+    if !is_profilable(col.dtype()) {
+        return Err(format!("column `{name}` is {}; only numeric, string and boolean columns can be profiled", col.dtype()));
+    }
+    let (counts, nulls) = category_counts(col).map_err(|e| format!("column `{name}`: {e}"))?;
+    Ok(ColumnProfile::Categorical(categorical_profile(counts, nulls)))
+}
+
+/// Counts per category and the number of nulls, for a string or boolean column.
+pub fn category_counts(col: &Column) -> PolarsResult<(HashMap<String, u64>, u64)> {
+    let strings = col.cast(&DataType::String)?;
+    let mut counts: HashMap<&str, u64> = HashMap::new();
+    let mut nulls = 0;
+    for v in strings.str()?.iter() {
+        match v {
+            Some(s) => *counts.entry(s).or_default() += 1,
+            None => nulls += 1,
+        }
+    }
+    Ok((counts.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), nulls))
+}
+
+fn categorical_profile(counts: HashMap<String, u64>, nulls: u64) -> CategoricalProfile {
+    let count = counts.values().sum();
+    let distinct = counts.len() as u64;
+    let mut ranked: Vec<(String, u64)> = counts.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let other = ranked.iter().skip(MAX_CATEGORIES).map(|(_, c)| c).sum();
+    ranked.truncate(MAX_CATEGORIES);
+    CategoricalProfile { count, nulls, distinct, categories: ranked.into_iter().collect(), other }
+}
+
 fn numeric_profile(clean: CleanSample, opts: &BuildOptions) -> NumericProfile {
     let values = stats::sorted(clean.values);
     let n = values.len();
     let (mean, std) = mean_std(&values);
-    let bin_edges = if n == 0 { Vec::new() } else { quantile::quantile_edges(&values, opts.bins) };
+    let bin_edges = match (n, opts.binning) {
+        (0, _) => Vec::new(),
+        (_, Binning::Quantile) => quantile::quantile_edges(&values, opts.bins),
+        (_, Binning::Uniform) => quantile::uniform_edges(values[0], values[n - 1], opts.bins),
+    };
     let bin_counts = psi::bin_counts(&bin_edges, &values);
     let sample = if n <= opts.sample {
         values.clone()
@@ -81,6 +132,7 @@ fn numeric_profile(clean: CleanSample, opts: &BuildOptions) -> NumericProfile {
         max: values.last().copied().unwrap_or(f64::NAN),
         mean,
         std,
+        binning: opts.binning,
         bin_edges,
         bin_counts,
         sample,
@@ -112,7 +164,9 @@ mod tests {
         let xs: Vec<Option<f64>> = (1..=100).map(|i| Some(i as f64)).chain([None, Some(f64::NAN)]).collect();
         let df = df!("x" => xs, "s" => vec!["a"; 102]).unwrap();
         let p = build_profile(&df, "mem", &BuildOptions { sample: 10, ..Default::default() }).unwrap();
-        assert_eq!(p.columns.len(), 1, "strings are skipped when no columns are named");
+        assert_eq!(p.columns.len(), 2);
+        let ColumnProfile::Categorical(s) = &p.columns["s"] else { panic!("s is categorical") };
+        assert_eq!((s.count, s.distinct, s.categories["a"]), (102, 1, 102));
         let x = p.numeric("x").unwrap();
         assert_eq!((x.count, x.nulls, x.non_finite), (100, 1, 1));
         assert_eq!(x.bin_edges.len(), 9);
@@ -125,9 +179,20 @@ mod tests {
     }
 
     #[test]
-    fn naming_a_string_column_is_an_error() {
-        let df = df!("s" => ["a"]).unwrap();
-        let opts = BuildOptions { columns: vec!["s".into()], ..Default::default() };
-        assert!(build_profile(&df, "mem", &opts).unwrap_err().contains("only numeric"));
+    fn uniform_binning_splits_the_range_evenly() {
+        let df = df!("x" => [0.0, 1.0, 2.0, 10.0]).unwrap();
+        let opts = BuildOptions { binning: Binning::Uniform, bins: 5, ..Default::default() };
+        let p = build_profile(&df, "mem", &opts).unwrap();
+        assert_eq!(p.numeric("x").unwrap().bin_edges, vec![2.0, 4.0, 6.0, 8.0]);
+        assert_eq!(p.numeric("x").unwrap().bin_counts, vec![3, 0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn categories_beyond_the_cap_are_pooled() {
+        let values: Vec<String> = (0..MAX_CATEGORIES + 5).map(|i| format!("c{i}")).collect();
+        let df = df!("s" => values).unwrap();
+        let p = build_profile(&df, "mem", &BuildOptions::default()).unwrap();
+        let ColumnProfile::Categorical(s) = &p.columns["s"] else { panic!() };
+        assert_eq!((s.categories.len(), s.other, s.distinct), (MAX_CATEGORIES, 5, MAX_CATEGORIES as u64 + 5));
     }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use build::{BuildOptions, build_profile};
+pub use build::{BuildOptions, MAX_CATEGORIES, build_profile, category_counts, column_profile};
 
 /// The `format` field of every profile file.
 pub const PROFILE_FORMAT: &str = "mlwatch-profile";
@@ -42,6 +42,33 @@ pub struct Profile {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ColumnProfile {
     Numeric(NumericProfile),
+    Categorical(CategoricalProfile),
+}
+
+/// How numeric PSI bins were fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Binning {
+    /// Equal-frequency bins at baseline quantiles.
+    #[default]
+    Quantile,
+    /// Equal-width bins over the baseline's [min, max].
+    Uniform,
+}
+
+/// A categorical (string or boolean) column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoricalProfile {
+    /// Non-null values.
+    pub count: u64,
+    pub nulls: u64,
+    /// Distinct non-null values.
+    pub distinct: u64,
+    /// Counts of the most frequent categories (at most the build's cap).
+    pub categories: BTreeMap<String, u64>,
+    /// Values of the categories beyond the cap, pooled.
+    pub other: u64,
 }
 
 /// A numeric column.
@@ -59,7 +86,9 @@ pub struct NumericProfile {
     pub mean: f64,
     /// Sample standard deviation (n − 1).
     pub std: f64,
-    /// Inner PSI bin edges (baseline quantiles; the outer bins are open).
+    /// How `bin_edges` were fitted.
+    pub binning: Binning,
+    /// Inner PSI bin edges (the outer bins are open).
     pub bin_edges: Vec<f64>,
     /// Baseline counts per bin; `bin_edges.len() + 1` entries.
     pub bin_counts: Vec<u64>,
@@ -89,7 +118,7 @@ impl Profile {
             return Err(ProfileError::Version { path: path.into(), format: profile.format, version: profile.version });
         }
         for (name, col) in &profile.columns {
-            let ColumnProfile::Numeric(n) = col;
+            let ColumnProfile::Numeric(n) = col else { continue };
             let invalid = |message: &str| ProfileError::Invalid { path: path.into(), column: name.clone(), message: message.into() };
             if n.bin_counts.len() != n.bin_edges.len() + 1 {
                 return Err(invalid("bin_counts must have one entry more than bin_edges"));
@@ -118,6 +147,7 @@ impl Profile {
     pub fn numeric(&self, column: &str) -> Option<&NumericProfile> {
         match self.columns.get(column)? {
             ColumnProfile::Numeric(n) => Some(n),
+            ColumnProfile::Categorical(_) => None,
         }
     }
 }

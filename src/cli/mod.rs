@@ -5,6 +5,8 @@
 
 mod baseline;
 mod check;
+mod data;
+mod drift;
 mod logging;
 mod run;
 
@@ -13,6 +15,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::baseline::Binning;
+use crate::checks::DriftMethod;
 
 #[derive(Debug, Parser)]
 #[command(name = "mlwatch", version, about = "ML reliability monitoring: drift, data and SLO checks exported to Prometheus, with alerting")]
@@ -42,6 +47,8 @@ pub enum Command {
     /// Baseline profiles.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Compare two datasets (or a profile and a dataset) column by column.
+    Drift(DriftArgs),
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +71,25 @@ pub struct RunArgs {
 pub enum BaselineCommand {
     /// Build a profile from reference data (Parquet, CSV or JSON lines).
     Build(BaselineBuildArgs),
+    /// Print a readable summary of a profile.
+    Show {
+        /// The profile (JSON).
+        profile: PathBuf,
+    },
+}
+
+/// How a profile is built from data.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Columns, comma-separated; default every numeric, string and boolean column.
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// PSI bins for numeric columns.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(2..=1000))]
+    pub bins: u16,
+    /// How numeric bins are fitted: baseline quantiles or equal width.
+    #[arg(long, value_enum, default_value_t = Binning::Quantile)]
+    pub binning: Binning,
 }
 
 #[derive(Debug, Args)]
@@ -74,18 +100,50 @@ pub struct BaselineBuildArgs {
     /// Where to write the profile (JSON).
     #[arg(long)]
     pub out: PathBuf,
-    /// Columns to profile, comma-separated; default every numeric column.
-    #[arg(long, value_delimiter = ',')]
-    pub columns: Vec<String>,
-    /// Equal-frequency PSI bins.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(2..=1000))]
-    pub bins: u16,
-    /// Most raw values kept per column for KS.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Most raw values kept per numeric column for KS and Wasserstein.
     #[arg(long, default_value_t = 100_000)]
     pub sample: usize,
     /// Seed of that sample.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Baseline: a data file (Parquet, CSV, JSON lines) or a profile built by `baseline build`.
+    pub baseline: PathBuf,
+    /// Current data file.
+    pub current: PathBuf,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Methods (repeatable): auto, psi, ks, chi2, js, wasserstein.
+    #[arg(long, value_enum, default_values_t = [DriftMethod::Auto])]
+    pub method: Vec<DriftMethod>,
+    /// Drift when a p-value is below it (ks, chi2) or a statistic above it
+    /// (psi, js, wasserstein). Default per method: 0.05, 0.05, 0.2, 0.1, 0.1.
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Adjust p-values across columns.
+    #[arg(long, value_enum, default_value_t = CorrectionArg::None)]
+    pub correction: CorrectionArg,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CorrectionArg {
+    None,
+    Bonferroni,
+    #[value(name = "bh", alias = "benjamini-hochberg")]
+    BenjaminiHochberg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
 }
 
 /// Parse arguments and run the command.
@@ -96,5 +154,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(&args.config),
         Command::Baseline(BaselineCommand::Build(args)) => baseline::build(args),
+        Command::Baseline(BaselineCommand::Show { profile }) => baseline::show(&profile),
+        Command::Drift(args) => drift::drift(args),
     }
 }

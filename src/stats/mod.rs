@@ -1,11 +1,15 @@
-//! Pure statistics: no I/O, no polars, no config. Inputs are plain slices.
+//! Pure statistics: no I/O, no polars, no config. Inputs are plain slices or
+//! count vectors over shared bins.
 //!
 //! Every function here is checked against reference values computed with
 //! scipy/numpy (`tests/reference/`), never against its own output.
 
+pub mod chi2;
+pub mod divergence;
 pub mod kolmogorov;
 pub mod ks;
 mod ks_exact;
+pub mod multiple;
 pub mod psi;
 pub mod quantile;
 

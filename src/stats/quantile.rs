@@ -19,6 +19,18 @@ pub fn quantile_edges(sorted: &[f64], bins: usize) -> Vec<f64> {
     edges
 }
 
+/// The inner edges of `bins` equal-width bins over [min, max] (outer bins open).
+/// A constant sample has no inner edges.
+pub fn uniform_edges(min: f64, max: f64, bins: usize) -> Vec<f64> {
+    if !(max > min) {
+        return Vec::new();
+    }
+    let width = (max - min) / bins as f64;
+    let mut edges: Vec<f64> = (1..bins).map(|i| min + width * i as f64).collect();
+    edges.dedup();
+    edges
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

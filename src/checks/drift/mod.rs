@@ -1,0 +1,229 @@
+//! The `drift` check: how far each column's current distribution is from the
+//! baseline profile. The comparison itself is [`compare`], shared with
+//! `mlwatch drift`; the statistics are in `crate::stats`.
+
+pub mod compare;
+pub mod report;
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use serde::{Deserialize, Deserializer};
+
+use super::{CheckError, Series};
+use crate::baseline::Profile;
+use crate::stats::multiple::{self, Correction};
+pub use compare::DriftMethod;
+use compare::{Current, choose};
+
+/// `check: { drift: ... }` as written in a rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftConfig {
+    /// Columns to test (numeric or categorical, as profiled in the baseline).
+    pub columns: Vec<String>,
+    /// One method or a list; the first one's figures are also `statistic` and `p_value`.
+    #[serde(default = "default_methods", deserialize_with = "one_or_many")]
+    pub method: Vec<DriftMethod>,
+    /// Adjust `p_value` across the columns: `none`, `bonferroni`, `benjamini_hochberg`.
+    #[serde(default)]
+    pub correction: Correction,
+}
+
+fn default_methods() -> Vec<DriftMethod> {
+    vec![DriftMethod::Psi]
+}
+
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<DriftMethod>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(DriftMethod),
+        Many(Vec<DriftMethod>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(m) => vec![m],
+        OneOrMany::Many(v) => v,
+    })
+}
+
+/// A validated drift check.
+#[derive(Debug, Clone)]
+pub struct DriftCheck {
+    pub columns: Vec<String>,
+    pub methods: Vec<DriftMethod>,
+    pub correction: Correction,
+}
+
+impl DriftConfig {
+    pub fn validate(&self) -> Result<DriftCheck, String> {
+        if self.columns.is_empty() {
+            return Err("drift: `columns` must name at least one column".into());
+        }
+        if self.method.is_empty() {
+            return Err("drift: `method` must name at least one method".into());
+        }
+        let mut methods: Vec<DriftMethod> = Vec::new();
+        for m in &self.method {
+            if !methods.contains(m) {
+                methods.push(*m);
+            }
+        }
+        Ok(DriftCheck { columns: self.columns.clone(), methods, correction: self.correction })
+    }
+}
+
+impl DriftCheck {
+    pub fn variables(&self) -> Vec<&'static str> {
+        let mut v = vec!["statistic", "count", "baseline_count", "dropped", "unseen_ratio"];
+        if self.methods[0].has_p_value() || self.methods[0] == DriftMethod::Auto {
+            v.push("p_value");
+        }
+        for m in &self.methods {
+            v.extend(m.value_names());
+        }
+        v
+    }
+
+    pub fn fits_baseline(&self, profile: &Profile) -> Result<(), String> {
+        for c in &self.columns {
+            let Some(col) = profile.columns.get(c) else {
+                let known: Vec<&str> = profile.columns.keys().map(String::as_str).collect();
+                return Err(format!("column `{c}` is not in the baseline profile (it has: {})", known.join(", ")));
+            };
+            if matches!(col, crate::baseline::ColumnProfile::Categorical(_)) {
+                if let Some(m) = self.methods.iter().find(|m| matches!(m, DriftMethod::Ks | DriftMethod::Wasserstein)) {
+                    return Err(format!("column `{c}` is categorical; {} needs a numeric column", m.as_str()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn evaluate(&self, frame: &DataFrame, profile: &Profile) -> Result<Vec<Series>, CheckError> {
+        let mut out = Vec::with_capacity(self.columns.len());
+        for column in &self.columns {
+            let err = |message: String| CheckError::Column { column: column.clone(), message };
+            let base = profile.columns.get(column).ok_or_else(|| err("not in the baseline profile".into()))?;
+            let col = frame.column(column).map_err(|_| err("not in the source data".into()))?;
+            let current = Current::from_column(col, base).map_err(err)?;
+            let mut series = Series { labels: BTreeMap::from([("column", column.clone())]), values: BTreeMap::new(), note: None };
+            series.values.insert("count", current.count() as f64);
+            series.values.insert("dropped", current.dropped() as f64);
+            if let Some(u) = compare::unseen_ratio(base, &current) {
+                series.values.insert("unseen_ratio", u);
+            }
+            for (i, &requested) in self.methods.iter().enumerate() {
+                let method = if requested == DriftMethod::Auto { choose(base, current.count()).0 } else { requested };
+                match compare::compare(base, &current, method, profile.psi_epsilon) {
+                    Ok(r) => {
+                        let names = method.value_names();
+                        series.values.insert(names[0], r.statistic);
+                        match (method, r.p_value, r.raw) {
+                            (_, Some(p), _) => series.values.insert(names[1], p),
+                            (_, None, Some(raw)) => series.values.insert(names[1], raw),
+                            _ => None,
+                        };
+                        if i == 0 {
+                            series.values.insert("statistic", r.statistic);
+                            if let Some(p) = r.p_value {
+                                series.values.insert("p_value", p);
+                            }
+                        }
+                    }
+                    Err(e) => series.note = Some(e.to_string()),
+                }
+            }
+            if let Some(n) = match base {
+                crate::baseline::ColumnProfile::Numeric(n) => Some(n.count),
+                crate::baseline::ColumnProfile::Categorical(c) => Some(c.count + c.other),
+            } {
+                series.values.insert("baseline_count", n as f64);
+            }
+            if series.note.is_some() {
+                series.values.retain(|k, _| matches!(*k, "count" | "dropped" | "baseline_count"));
+            }
+            out.push(series);
+        }
+        if self.correction != Correction::None {
+            let idx: Vec<usize> = (0..out.len()).filter(|&i| out[i].values.contains_key("p_value")).collect();
+            let ps: Vec<f64> = idx.iter().map(|&i| out[i].values["p_value"]).collect();
+            for (&i, p) in idx.iter().zip(multiple::adjust(&ps, self.correction)) {
+                out[i].values.insert("p_value", p);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::{BuildOptions, build_profile};
+
+    fn check(yaml: &str) -> DriftCheck {
+        let cfg: DriftConfig = serde_saphyr::from_str(yaml).unwrap();
+        cfg.validate().unwrap()
+    }
+
+    #[test]
+    fn same_data_shows_no_drift_and_shifted_data_does() {
+        let base = df!("x" => (0..1000).map(|i| i as f64).collect::<Vec<_>>()).unwrap();
+        let profile = build_profile(&base, "mem", &BuildOptions::default()).unwrap();
+        let c = check("{columns: [x], method: [psi, ks, js, wasserstein]}");
+        let same = c.evaluate(&base, &profile).unwrap();
+        assert_eq!(same[0].values["psi"], 0.0);
+        assert_eq!(same[0].values["ks_statistic"], 0.0);
+        assert_eq!(same[0].values["js_distance"], 0.0);
+        assert_eq!(same[0].values["wasserstein"], 0.0);
+        let shifted = df!("x" => (0..1000).map(|i| i as f64 + 300.0).collect::<Vec<_>>()).unwrap();
+        let drifted = c.evaluate(&shifted, &profile).unwrap();
+        assert!(drifted[0].values["psi"] > 1.0);
+        assert!((drifted[0].values["ks_statistic"] - 0.3).abs() < 1e-12);
+        assert!((drifted[0].values["wasserstein_raw"] - 300.0).abs() < 1e-9);
+        assert_eq!(drifted[0].values["statistic"], drifted[0].values["psi"]);
+    }
+
+    #[test]
+    fn categorical_columns_use_categories_and_count_unseen_values() {
+        let base = df!("d" => ["ios", "android", "ios", "web"]).unwrap();
+        let profile = build_profile(&base, "mem", &BuildOptions::default()).unwrap();
+        let cur = df!("d" => ["ios", "ios", "tv", "tv"]).unwrap();
+        let out = check("{columns: [d], method: [chi2, psi]}").evaluate(&cur, &profile).unwrap();
+        assert_eq!(out[0].values["unseen_ratio"], 0.5);
+        assert!(out[0].values["p_value"] < 1e-6);
+        assert!(out[0].values["psi"] > 1.0);
+    }
+
+    #[test]
+    fn empty_window_is_a_note_not_a_value() {
+        let base = df!("x" => [1.0, 2.0, 3.0]).unwrap();
+        let profile = build_profile(&base, "mem", &BuildOptions::default()).unwrap();
+        let empty = df!("x" => Vec::<f64>::new()).unwrap();
+        let out = check("{columns: [x]}").evaluate(&empty, &profile).unwrap();
+        assert!(!out[0].values.contains_key("psi") && !out[0].values.contains_key("statistic"));
+        assert!(out[0].note.as_deref().unwrap().contains("not enough data"));
+    }
+
+    #[test]
+    fn string_data_for_a_numeric_baseline_is_a_named_error() {
+        let base = df!("x" => [1.0, 2.0]).unwrap();
+        let profile = build_profile(&base, "mem", &BuildOptions::default()).unwrap();
+        let cur = df!("x" => ["a", "b"]).unwrap();
+        let err = check("{columns: [x]}").evaluate(&cur, &profile).unwrap_err().to_string();
+        assert!(err.contains("column `x`: is str, but the baseline profiled it as numeric"), "{err}");
+    }
+
+    #[test]
+    fn bonferroni_adjusts_p_value_across_columns() {
+        let base = df!("x" => (0..200).map(|i| i as f64).collect::<Vec<_>>(), "y" => (0..200).map(|i| (i * 7 % 200) as f64).collect::<Vec<_>>()).unwrap();
+        let profile = build_profile(&base, "mem", &BuildOptions::default()).unwrap();
+        let cur = df!("x" => (0..100).map(|i| i as f64 * 1.5).collect::<Vec<_>>(), "y" => (0..100).map(|i| i as f64 * 2.0).collect::<Vec<_>>()).unwrap();
+        let raw = check("{columns: [x, y], method: ks}").evaluate(&cur, &profile).unwrap();
+        let adj = check("{columns: [x, y], method: ks, correction: bonferroni}").evaluate(&cur, &profile).unwrap();
+        for (r, a) in raw.iter().zip(&adj) {
+            assert!((a.values["p_value"] - (r.values["p_value"] * 2.0).min(1.0)).abs() < 1e-15);
+            assert_eq!(a.values["ks_pvalue"], r.values["ks_pvalue"], "method-specific p-values stay raw");
+        }
+    }
+}

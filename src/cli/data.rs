@@ -1,0 +1,49 @@
+//! Reading the data files named on the command line, with progress on large input.
+
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use polars::prelude::*;
+
+use crate::sources::read::read_file;
+
+/// Every file matching `patterns`, read (only `columns`, when given) and stacked.
+pub fn read_all(patterns: &[String], columns: Option<&[String]>) -> Result<(DataFrame, usize), String> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for pattern in patterns {
+        let matched: Vec<PathBuf> = glob::glob(pattern)
+            .map_err(|e| format!("`{pattern}`: invalid glob: {e}"))?
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect();
+        if matched.is_empty() {
+            return Err(format!("`{pattern}` matches no files"));
+        }
+        files.extend(matched);
+    }
+    let bytes: u64 = files.iter().filter_map(|f| f.metadata().ok()).map(|m| m.len()).sum();
+    // A bar only for input worth waiting on; indicatif draws nothing off a terminal.
+    let bar = if bytes > 64 << 20 { ProgressBar::new(bytes) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("reading {bytes}/{total_bytes} [{bar:30}] {elapsed} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let mut frame: Option<DataFrame> = None;
+    for f in &files {
+        bar.set_message(f.display().to_string());
+        let df = read_file(f, None, columns).map_err(|e| e.to_string())?;
+        frame = Some(match frame {
+            None => df,
+            Some(mut acc) => {
+                acc.vstack_mut(&df).map_err(|e| format!("{}: does not stack with the files before it: {e}", f.display()))?;
+                acc
+            }
+        });
+        bar.inc(f.metadata().map(|m| m.len()).unwrap_or(0));
+    }
+    bar.finish_and_clear();
+    let mut frame = frame.expect("at least one file");
+    frame.rechunk_mut();
+    Ok((frame, files.len()))
+}

@@ -1,0 +1,99 @@
+//! `mlwatch drift BASELINE CURRENT`: an ad-hoc, column-by-column comparison.
+//! Exit 0 when nothing drifted, 1 when something did, 2 on error.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::{CorrectionArg, DriftArgs, OutputFormat, baseline::options, data};
+use crate::baseline::{Profile, build_profile};
+use crate::checks::drift::report::{DriftReport, ReportOptions, default_columns, drift_report};
+use crate::stats::multiple::Correction;
+
+pub fn drift(args: DriftArgs) -> ExitCode {
+    match run(&args) {
+        Ok(report) => {
+            match args.format {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report).expect("reports serialize")),
+                OutputFormat::Table => print_table(&report),
+            }
+            if report.drifted > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+        }
+        Err(e) => {
+            eprintln!("mlwatch drift: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &DriftArgs) -> Result<DriftReport, String> {
+    let named = (!args.profile.columns.is_empty()).then_some(args.profile.columns.as_slice());
+    let profile = if is_profile(&args.baseline) {
+        if args.profile.bins != 10 || args.profile.binning != crate::baseline::Binning::Quantile {
+            return Err("--bins and --binning apply when BASELINE is data; a profile's bins are fixed when it is built".into());
+        }
+        Profile::load(&args.baseline).map_err(|e| e.to_string())?
+    } else {
+        let (frame, _) = data::read_all(&[args.baseline.to_string_lossy().into_owned()], named)?;
+        // Keep every baseline value: KS and Wasserstein on the raw data, no sampling.
+        build_profile(&frame, &args.baseline.to_string_lossy(), &options(&args.profile, usize::MAX, 0))?
+    };
+    // Named columns are read alone; otherwise CURRENT is read whole and the
+    // columns both sides have are compared.
+    let (current, _) = data::read_all(&[args.current.to_string_lossy().into_owned()], named)?;
+    let columns = match named {
+        Some(c) => c.to_vec(),
+        None => default_columns(&profile, &current),
+    };
+    if columns.is_empty() {
+        return Err("the baseline and the current data have no column in common".into());
+    }
+    let correction = match args.correction {
+        CorrectionArg::None => Correction::None,
+        CorrectionArg::Bonferroni => Correction::Bonferroni,
+        CorrectionArg::BenjaminiHochberg => Correction::BenjaminiHochberg,
+    };
+    drift_report(&profile, &current, &ReportOptions { columns, methods: args.method.clone(), threshold: args.threshold, correction })
+}
+
+/// A profile is JSON whose `format` is ours; JSON-lines data is not.
+fn is_profile(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
+    let text = String::from_utf8_lossy(&head[..n]);
+    text.trim_start().starts_with('{') && text.contains(crate::baseline::PROFILE_FORMAT)
+}
+
+fn print_table(r: &DriftReport) {
+    println!(
+        "{:<22} {:<11} {:<11} {:>11} {:>11} {:>9}  {:<5} {:>9} {:>9} {:>11}",
+        "column", "kind", "method", "statistic", "p_value", "threshold", "drift", "baseline", "current", "nulls b/c"
+    );
+    let num = |v: Option<f64>| match v {
+        None => "-".to_string(),
+        Some(x) if x != 0.0 && x.abs() < 1e-3 => format!("{x:.3e}"),
+        Some(x) => format!("{x:.4}"),
+    };
+    for c in &r.columns {
+        println!(
+            "{:<22} {:<11} {:<11} {:>11} {:>11} {:>9}  {:<5} {:>9} {:>9} {:>11}",
+            c.column,
+            serde_json::to_value(c.kind).expect("serializes").as_str().unwrap_or_default(),
+            c.method.as_str(),
+            num(c.statistic),
+            num(c.p_value),
+            c.threshold,
+            if c.drift { "DRIFT" } else { "ok" },
+            c.baseline_count,
+            c.current_count,
+            format!("{}/{}", c.baseline_nulls, c.current_nulls),
+        );
+        if let Some(why) = &c.auto_reason {
+            println!("{:<22} auto: {why}", "");
+        }
+        if let Some(note) = &c.note {
+            println!("{:<22} note: {note}", "");
+        }
+    }
+    println!("{} of {} drifted", r.drifted, r.columns.len());
+}
