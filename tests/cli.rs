@@ -108,7 +108,7 @@ fn baseline_build_writes_a_versioned_profile() {
     let out_path = dir.path().join("profiles/p.json");
     let out = mlwatch(&["baseline", "build", "--source", csv.to_str().unwrap(), "--out", out_path.to_str().unwrap(), "--sample", "20"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8(out.stdout).unwrap().contains("101 rows from 1 file, 1 column (x)"));
+    assert!(String::from_utf8(out.stdout).unwrap().contains("101 rows from 1 file, 2 columns (label, x)"));
     let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
     assert_eq!(p["format"], "mlwatch-profile");
     assert_eq!(p["version"], 1);
@@ -120,6 +120,90 @@ fn baseline_build_writes_a_versioned_profile() {
     let want = [10.9, 20.8, 30.7, 40.6, 50.5, 60.4, 70.3, 80.2, 90.1];
     assert!(edges.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-9), "{edges:?}");
     assert_eq!(x["sample"].as_array().unwrap().len(), 20);
+    let label = &p["columns"]["label"];
+    assert_eq!(label["kind"], "categorical");
+    assert_eq!((label["categories"]["a"].as_u64(), label["categories"]["b"].as_u64()), (Some(51), Some(50)));
+
+    let show = mlwatch(&["baseline", "show", out_path.to_str().unwrap()]);
+    let text = String::from_utf8(show.stdout).unwrap();
+    assert!(text.contains("mlwatch-profile version 1"), "{text}");
+    assert!(text.contains("2 categories: a 50.5%, b 49.5%"), "{text}");
+}
+
+/// Writes `base.csv` (x uniform over 0..1000, d one of three devices) and
+/// `cur.csv` with x shifted by `shift` and d as given.
+fn drift_data(dir: &std::path::Path, shift: f64, devices: &[&str]) {
+    let mut base = String::from("x,d\n");
+    for i in 0..1000 {
+        base.push_str(&format!("{},{}\n", i as f64 / 10.0, ["ios", "android", "web"][i % 3]));
+    }
+    std::fs::write(dir.join("base.csv"), base).unwrap();
+    let mut cur = String::from("x,d\n");
+    for i in 0..600 {
+        cur.push_str(&format!("{},{}\n", (i * 7 % 1000) as f64 / 10.0 + shift, devices[i % devices.len()]));
+    }
+    std::fs::write(dir.join("cur.csv"), cur).unwrap();
+}
+
+#[test]
+fn drift_exits_0_when_nothing_drifted_and_1_when_something_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, c) = (dir.path().join("base.csv"), dir.path().join("cur.csv"));
+    drift_data(dir.path(), 0.0, &["ios", "android", "web"]);
+    let out = mlwatch(&["drift", b.to_str().unwrap(), c.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    drift_data(dir.path(), 30.0, &["ios", "android", "web"]);
+    let out = mlwatch(&["drift", b.to_str().unwrap(), c.to_str().unwrap()]);
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{table}");
+    assert!(table.contains("1 of 2 drifted"), "{table}");
+    assert!(table.contains("auto: continuous numeric, 600 values"), "{table}");
+}
+
+#[test]
+fn drift_json_is_the_documented_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    drift_data(dir.path(), 30.0, &["ios", "tv"]);
+    let (b, c) = (dir.path().join("base.csv"), dir.path().join("cur.csv"));
+    let out = mlwatch(&[
+        "drift", b.to_str().unwrap(), c.to_str().unwrap(), "--method", "psi", "--method", "chi2", "--format", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cols = report["columns"].as_array().unwrap();
+    assert_eq!(cols.len(), 4, "two columns × two methods");
+    for c in cols {
+        for key in [
+            "column", "kind", "method", "statistic", "p_value", "threshold", "drift", "baseline_count", "current_count",
+            "baseline_nulls", "current_nulls",
+        ] {
+            assert!(c.get(key).is_some(), "missing `{key}` in {c}");
+        }
+    }
+    let d_chi2 = cols.iter().find(|c| c["column"] == "d" && c["method"] == "chi2").unwrap();
+    assert_eq!(d_chi2["kind"], "categorical");
+    assert_eq!(d_chi2["unseen_ratio"], 0.5);
+    assert_eq!(d_chi2["drift"], true);
+    let x_psi = cols.iter().find(|c| c["column"] == "x" && c["method"] == "psi").unwrap();
+    assert_eq!((x_psi["p_value"].is_null(), x_psi["threshold"].as_f64()), (true, Some(0.2)));
+    assert_eq!(report["drifted"], 4);
+}
+
+#[test]
+fn drift_accepts_a_profile_and_names_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    drift_data(dir.path(), 0.0, &["ios"]);
+    let (b, c, p) = (dir.path().join("base.csv"), dir.path().join("cur.csv"), dir.path().join("p.json"));
+    assert!(mlwatch(&["baseline", "build", "--source", b.to_str().unwrap(), "--out", p.to_str().unwrap()]).status.success());
+    let out = mlwatch(&["drift", p.to_str().unwrap(), c.to_str().unwrap(), "--columns", "x", "--method", "ks", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["columns"][0]["p_value_method"], "exact");
+    assert_eq!(out.status.code(), Some(0));
+    let out = mlwatch(&["drift", p.to_str().unwrap(), c.to_str().unwrap(), "--columns", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("column `nope` not found"));
+    let out = mlwatch(&["drift", b.to_str().unwrap(), c.to_str().unwrap(), "--columns", "d", "--method", "ks"]);
+    assert!(String::from_utf8(out.stdout).unwrap().contains("note: ks needs a numeric column"));
 }
 
 #[test]

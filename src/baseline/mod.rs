@@ -86,7 +86,8 @@ pub struct NumericProfile {
     pub mean: f64,
     /// Sample standard deviation (n − 1).
     pub std: f64,
-    /// How `bin_edges` were fitted.
+    /// How `bin_edges` were fitted (`quantile` when absent).
+    #[serde(default)]
     pub binning: Binning,
     /// Inner PSI bin edges (the outer bins are open).
     pub bin_edges: Vec<f64>,
