@@ -71,8 +71,7 @@ fn is_profilable(dt: &DataType) -> bool {
 pub fn column_profile(col: &Column, opts: &BuildOptions) -> Result<ColumnProfile, String> {
     let name = col.name();
     if col.dtype().is_primitive_numeric() {
-        let values = col.cast(&DataType::Float64).map_err(|e| format!("column `{name}`: {e}"))?;
-        let clean = CleanSample::from_options(values.f64().expect("cast to f64").iter());
+        let clean = numeric_values(col).map_err(|e| format!("column `{name}`: {e}"))?;
         return Ok(ColumnProfile::Numeric(numeric_profile(clean, opts)));
     }
     if !is_profilable(col.dtype()) {
@@ -82,10 +81,22 @@ pub fn column_profile(col: &Column, opts: &BuildOptions) -> Result<ColumnProfile
     Ok(ColumnProfile::Categorical(categorical_profile(counts, nulls)))
 }
 
+/// A numeric column's finite values as f64, nulls and NaN/±inf counted.
+pub fn numeric_values(col: &Column) -> PolarsResult<CleanSample> {
+    let values = col.cast(&DataType::Float64)?;
+    let ca = values.f64()?;
+    if ca.null_count() == 0 {
+        if let Ok(slice) = ca.cont_slice() {
+            return Ok(CleanSample::from_slice(slice));
+        }
+    }
+    Ok(CleanSample::from_options(ca.iter()))
+}
+
 /// Counts per category and the number of nulls, for a string or boolean column.
 pub fn category_counts(col: &Column) -> PolarsResult<(HashMap<String, u64>, u64)> {
     let strings = col.cast(&DataType::String)?;
-    let mut counts: HashMap<&str, u64> = HashMap::new();
+    let mut counts: PlHashMap<&str, u64> = PlHashMap::new();
     let mut nulls = 0;
     for v in strings.str()?.iter() {
         match v {
@@ -115,9 +126,11 @@ fn numeric_profile(clean: CleanSample, opts: &BuildOptions) -> NumericProfile {
         (_, Binning::Quantile) => quantile::quantile_edges(&values, opts.bins),
         (_, Binning::Uniform) => quantile::uniform_edges(values[0], values[n - 1], opts.bins),
     };
-    let bin_counts = psi::bin_counts(&bin_edges, &values);
+    let bin_counts = psi::bin_counts_sorted(&bin_edges, &values);
+    let (min, max) = (values.first().copied().unwrap_or(f64::NAN), values.last().copied().unwrap_or(f64::NAN));
+    // Small enough: the sorted values themselves are the sample (moved, not copied).
     let sample = if n <= opts.sample {
-        values.clone()
+        values
     } else {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(opts.seed);
         let mut idx = rand::seq::index::sample(&mut rng, n, opts.sample).into_vec();
@@ -128,8 +141,8 @@ fn numeric_profile(clean: CleanSample, opts: &BuildOptions) -> NumericProfile {
         count: n as u64,
         nulls: clean.nulls as u64,
         non_finite: clean.non_finite as u64,
-        min: values.first().copied().unwrap_or(f64::NAN),
-        max: values.last().copied().unwrap_or(f64::NAN),
+        min,
+        max,
         mean,
         std,
         binning: opts.binning,
@@ -139,20 +152,19 @@ fn numeric_profile(clean: CleanSample, opts: &BuildOptions) -> NumericProfile {
     }
 }
 
-/// Mean and sample standard deviation (Welford, for stability on large inputs).
+/// Mean and sample standard deviation, in two passes (stable: the second pass
+/// sums squared deviations from the mean, not raw squares).
 fn mean_std(values: &[f64]) -> (f64, f64) {
-    let (mut mean, mut m2) = (0.0, 0.0);
-    for (i, &x) in values.iter().enumerate() {
-        let d = x - mean;
-        mean += d / (i + 1) as f64;
-        m2 += d * (x - mean);
-    }
     let n = values.len();
-    match n {
-        0 => (f64::NAN, f64::NAN),
-        1 => (mean, 0.0),
-        _ => (mean, (m2 / (n - 1) as f64).sqrt()),
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
     }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    if n == 1 {
+        return (mean, 0.0);
+    }
+    let ss: f64 = values.iter().map(|x| (x - mean) * (x - mean)).sum();
+    (mean, (ss / (n - 1) as f64).sqrt())
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use build::{BuildOptions, MAX_CATEGORIES, build_profile, category_counts, column_profile};
+pub use build::{BuildOptions, MAX_CATEGORIES, build_profile, category_counts, column_profile, numeric_values};
 
 /// The `format` field of every profile file.
 pub const PROFILE_FORMAT: &str = "mlwatch-profile";

@@ -5,7 +5,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::{CorrectionArg, DriftArgs, OutputFormat, baseline::options, data};
-use crate::baseline::{Profile, build_profile};
+use polars::prelude::DataFrame;
+
+use crate::baseline::Profile;
 use crate::checks::drift::report::{DriftReport, ReportOptions, default_columns, drift_report};
 use crate::stats::multiple::Correction;
 
@@ -27,32 +29,45 @@ pub fn drift(args: DriftArgs) -> ExitCode {
 
 fn run(args: &DriftArgs) -> Result<DriftReport, String> {
     let named = (!args.profile.columns.is_empty()).then_some(args.profile.columns.as_slice());
-    let profile = if is_profile(&args.baseline) {
-        if args.profile.bins != 10 || args.profile.binning != crate::baseline::Binning::Quantile {
-            return Err("--bins and --binning apply when BASELINE is data; a profile's bins are fixed when it is built".into());
-        }
-        Profile::load(&args.baseline).map_err(|e| e.to_string())?
-    } else {
-        let (frame, _) = data::read_all(&[args.baseline.to_string_lossy().into_owned()], named)?;
-        // Keep every baseline value: KS and Wasserstein on the raw data, no sampling.
-        build_profile(&frame, &args.baseline.to_string_lossy(), &options(&args.profile, usize::MAX, 0))?
-    };
-    // Named columns are read alone; otherwise CURRENT is read whole and the
+    // Named columns are read alone; otherwise both files are read whole and the
     // columns both sides have are compared.
-    let (current, _) = data::read_all(&[args.current.to_string_lossy().into_owned()], named)?;
-    let columns = match named {
-        Some(c) => c.to_vec(),
-        None => default_columns(&profile, &current),
-    };
-    if columns.is_empty() {
-        return Err("the baseline and the current data have no column in common".into());
-    }
+    let read = |path: &Path| data::read_all(&[path.to_string_lossy().into_owned()], named).map(|(df, _)| df);
     let correction = match args.correction {
         CorrectionArg::None => Correction::None,
         CorrectionArg::Bonferroni => Correction::Bonferroni,
         CorrectionArg::BenjaminiHochberg => Correction::BenjaminiHochberg,
     };
-    drift_report(&profile, &current, &ReportOptions { columns, methods: args.method.clone(), threshold: args.threshold, correction })
+    let opts = |columns| ReportOptions { columns, methods: args.method.clone(), threshold: args.threshold, correction };
+    if is_profile(&args.baseline) {
+        if args.profile.bins != 10 || args.profile.binning != crate::baseline::Binning::Quantile {
+            return Err("--bins and --binning apply when BASELINE is data; a profile's bins are fixed when it is built".into());
+        }
+        let profile = Profile::load(&args.baseline).map_err(|e| e.to_string())?;
+        let current = read(&args.current)?;
+        let columns = pick_columns(named, &profile, &current)?;
+        return drift_report(&profile, current, &opts(columns));
+    }
+    // Profile the baseline first and free its rows before reading the current
+    // data: peak memory stays near one dataset plus the sorted baseline values.
+    // Every baseline value is kept: KS and Wasserstein on the raw data, no sampling.
+    let profile = {
+        let base = read(&args.baseline)?;
+        crate::baseline::build_profile(&base, &args.baseline.to_string_lossy(), &options(&args.profile, usize::MAX, 0))?
+    };
+    let current = read(&args.current)?;
+    let columns = pick_columns(named, &profile, &current)?;
+    drift_report(&profile, current, &opts(columns))
+}
+
+fn pick_columns(named: Option<&[String]>, profile: &Profile, current: &DataFrame) -> Result<Vec<String>, String> {
+    let columns = match named {
+        Some(c) => c.to_vec(),
+        None => default_columns(profile, current),
+    };
+    if columns.is_empty() {
+        return Err("the baseline and the current data have no column in common".into());
+    }
+    Ok(columns)
 }
 
 /// A profile is JSON whose `format` is ours; JSON-lines data is not.

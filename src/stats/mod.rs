@@ -24,6 +24,12 @@ pub struct CleanSample {
 }
 
 impl CleanSample {
+    /// From a slice without nulls (the fast path for null-free columns).
+    pub fn from_slice(values: &[f64]) -> Self {
+        let kept: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        CleanSample { non_finite: values.len() - kept.len(), values: kept, nulls: 0 }
+    }
+
     pub fn from_options(values: impl IntoIterator<Item = Option<f64>>) -> Self {
         let mut out = CleanSample::default();
         for v in values {
@@ -45,8 +51,10 @@ pub enum StatError {
 }
 
 /// Sort a sample ascending. Values must be finite (see [`CleanSample`]).
+/// A radix sort: about twice as fast as a comparison sort on millions of floats,
+/// and sorting is most of the work of a drift test.
 pub fn sorted(mut values: Vec<f64>) -> Vec<f64> {
-    values.sort_unstable_by(f64::total_cmp);
+    radsort::sort(&mut values);
     values
 }
 

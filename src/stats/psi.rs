@@ -23,6 +23,21 @@ pub fn bin_counts(edges: &[f64], values: &[f64]) -> Vec<u64> {
     counts
 }
 
+/// Counts per bin of an ascending sample: one binary search per edge rather
+/// than one per value.
+pub fn bin_counts_sorted(edges: &[f64], sorted: &[f64]) -> Vec<u64> {
+    let mut counts = Vec::with_capacity(edges.len() + 1);
+    let mut below = 0usize;
+    for &e in edges {
+        // Values ≤ e fall in this bin or earlier (bins are right-closed).
+        let upto = sorted.partition_point(|&x| x <= e);
+        counts.push((upto - below) as u64);
+        below = upto;
+    }
+    counts.push((sorted.len() - below) as u64);
+    counts
+}
+
 /// PSI between two count vectors over the same bins. `None` when either side is empty.
 pub fn psi_from_counts(reference: &[u64], current: &[u64], epsilon: f64) -> Option<f64> {
     debug_assert_eq!(reference.len(), current.len());
@@ -52,6 +67,14 @@ mod tests {
         assert_eq!(bin_index(&edges, 1.5), 1);
         assert_eq!(bin_index(&edges, 2.0), 1);
         assert_eq!(bin_index(&edges, 2.1), 2);
+    }
+
+    #[test]
+    fn sorted_counting_agrees_with_per_value_counting() {
+        let edges = [1.0, 2.0, 2.5];
+        let values = [-3.0, 1.0, 1.0, 1.5, 2.0, 2.2, 2.5, 2.5, 9.0];
+        assert_eq!(bin_counts_sorted(&edges, &values), bin_counts(&edges, &values));
+        assert_eq!(bin_counts_sorted(&edges, &[]), vec![0, 0, 0, 0]);
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::{CategoricalProfile, ColumnProfile, NumericProfile, category_counts};
-use crate::stats::{self, CleanSample, chi2, divergence, ks, psi};
+use crate::baseline::{CategoricalProfile, ColumnProfile, NumericProfile, category_counts, numeric_values};
+use crate::stats::{self, chi2, divergence, ks, psi};
 
 /// A drift test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
@@ -95,8 +95,7 @@ impl Current {
                 if !col.dtype().is_primitive_numeric() {
                     return Err(format!("is {}, but the baseline profiled it as numeric", col.dtype()));
                 }
-                let values = col.cast(&DataType::Float64).map_err(|e| e.to_string())?;
-                let clean = CleanSample::from_options(values.f64().expect("cast to f64").iter());
+                let clean = numeric_values(col).map_err(|e| e.to_string())?;
                 Ok(Current::Numeric {
                     nulls: clean.nulls as u64,
                     non_finite: clean.non_finite as u64,
@@ -202,10 +201,10 @@ pub fn compare(baseline: &ColumnProfile, current: &Current, method: DriftMethod,
     let plain = |statistic| MethodResult { method, statistic, p_value: None, raw: None, p_value_method: None };
     Ok(match (baseline, current) {
         (ColumnProfile::Numeric(b), Current::Numeric { sorted, .. }) => match method {
-            DriftMethod::Psi => plain(psi::psi_from_counts(&b.bin_counts, &psi::bin_counts(&b.bin_edges, sorted), epsilon).expect("non-empty")),
-            DriftMethod::Js => plain(divergence::jensen_shannon(&b.bin_counts, &psi::bin_counts(&b.bin_edges, sorted)).expect("non-empty")),
+            DriftMethod::Psi => plain(psi::psi_from_counts(&b.bin_counts, &psi::bin_counts_sorted(&b.bin_edges, sorted), epsilon).expect("non-empty")),
+            DriftMethod::Js => plain(divergence::jensen_shannon(&b.bin_counts, &psi::bin_counts_sorted(&b.bin_edges, sorted)).expect("non-empty")),
             DriftMethod::Chi2 => {
-                let r = chi2::chi2_gof(&b.bin_counts, &psi::bin_counts(&b.bin_edges, sorted), 0, epsilon)
+                let r = chi2::chi2_gof(&b.bin_counts, &psi::bin_counts_sorted(&b.bin_edges, sorted), 0, epsilon)
                     .map_err(|_| CompareError::NotEnoughData { side: "baseline" })?;
                 MethodResult { p_value: Some(r.p_value), ..plain(r.statistic) }
             }

@@ -68,15 +68,17 @@ pub fn default_columns(profile: &Profile, current: &DataFrame) -> Vec<String> {
     profile.columns.keys().filter(|c| have.contains(c)).cloned().collect()
 }
 
-/// Compare every column (in parallel) by every method.
-pub fn drift_report(profile: &Profile, current: &DataFrame, opts: &ReportOptions) -> Result<DriftReport, String> {
-    let per_column: Vec<Result<Vec<ColumnReport>, String>> = opts
-        .columns
-        .par_iter()
-        .map(|name| {
+/// Compare every column by every method, in parallel across columns. Each
+/// task owns its current column and frees it once read, so memory shrinks as
+/// the report goes.
+pub fn drift_report(profile: &Profile, current: DataFrame, opts: &ReportOptions) -> Result<DriftReport, String> {
+    let tasks: Vec<(&String, Column)> = opts.columns.iter().zip(take_named(current, &opts.columns)?).collect();
+    let per_column: Vec<Result<Vec<ColumnReport>, String>> = tasks
+        .into_par_iter()
+        .map(|(name, col)| {
             let base = profile.columns.get(name).ok_or_else(|| format!("column `{name}` is not in the baseline"))?;
-            let col = current.column(name).map_err(|_| format!("column `{name}` is not in the current data"))?;
-            let cur = Current::from_column(col, base).map_err(|e| format!("column `{name}`: {e}"))?;
+            let cur = Current::from_column(&col, base).map_err(|e| format!("column `{name}`: {e}"))?;
+            drop(col);
             Ok(opts.methods.iter().map(|&m| column_report(name, base, &cur, m, profile.psi_epsilon, opts.threshold)).collect())
         })
         .collect();
@@ -97,6 +99,16 @@ pub fn drift_report(profile: &Profile, current: &DataFrame, opts: &ReportOptions
     }
     let drifted = columns.iter().filter(|c| c.drift).count();
     Ok(DriftReport { columns, drifted, correction: opts.correction })
+}
+
+/// The named columns of `df`, in order, owned (the rest of the frame is dropped).
+fn take_named(df: DataFrame, names: &[String]) -> Result<Vec<Column>, String> {
+    let mut by_name: std::collections::HashMap<String, Column> =
+        df.into_columns().into_iter().map(|c| (c.name().to_string(), c)).collect();
+    names
+        .iter()
+        .map(|n| by_name.remove(n).ok_or_else(|| format!("column `{n}` is not in the current data")))
+        .collect()
 }
 
 fn column_report(name: &str, base: &ColumnProfile, cur: &Current, requested: DriftMethod, eps: f64, threshold: Option<f64>) -> ColumnReport {
