@@ -38,22 +38,26 @@ pub struct KsResult {
 /// The KS statistic of two ascending samples of finite values; ties are handled by
 /// evaluating both empirical CDFs after every distinct value.
 pub fn ks_statistic(a: &[f64], b: &[f64]) -> f64 {
-    let (n, m) = (a.len() as f64, b.len() as f64);
+    let (n, m) = (a.len() as i64, b.len() as i64);
+    if n == 0 || m == 0 {
+        return 0.0;
+    }
+    // |F_a − F_b| = |i·m − j·n| / (n·m): compare integers in the loop, divide once.
     let (mut i, mut j) = (0usize, 0usize);
-    let mut d: f64 = 0.0;
+    let mut widest: i64 = 0;
     while i < a.len() && j < b.len() {
         let x = a[i].min(b[j]);
-        while i < a.len() && a[i] <= x {
+        while i < a.len() && a[i] == x {
             i += 1;
         }
-        while j < b.len() && b[j] <= x {
+        while j < b.len() && b[j] == x {
             j += 1;
         }
-        d = d.max((i as f64 / n - j as f64 / m).abs());
+        widest = widest.max((i as i64 * m - j as i64 * n).abs());
     }
     // Once one sample is exhausted its CDF is 1 and the other's only rises towards
     // 1, so the gap can only shrink: nothing more to check.
-    d
+    widest as f64 / (n as f64 * m as f64)
 }
 
 /// Two-sample KS test on ascending samples of finite values.
