@@ -81,16 +81,22 @@ pub fn column_profile(col: &Column, opts: &BuildOptions) -> Result<ColumnProfile
     Ok(ColumnProfile::Categorical(categorical_profile(counts, nulls)))
 }
 
-/// A numeric column's finite values as f64, nulls and NaN/±inf counted.
+/// A numeric column's finite values as f64, nulls and NaN/±inf counted. Reads
+/// chunk by chunk, so callers need not rechunk (a copy of the whole column).
 pub fn numeric_values(col: &Column) -> PolarsResult<CleanSample> {
     let values = col.cast(&DataType::Float64)?;
     let ca = values.f64()?;
-    if ca.null_count() == 0 {
-        if let Ok(slice) = ca.cont_slice() {
-            return Ok(CleanSample::from_slice(slice));
-        }
+    if ca.null_count() > 0 {
+        return Ok(CleanSample::from_options(ca.iter()));
     }
-    Ok(CleanSample::from_options(ca.iter()))
+    let mut out = CleanSample { values: Vec::with_capacity(ca.len()), nulls: 0, non_finite: 0 };
+    for chunk in ca.downcast_iter() {
+        let slice = chunk.values().as_slice();
+        let before = out.values.len();
+        out.values.extend(slice.iter().copied().filter(|x| x.is_finite()));
+        out.non_finite += slice.len() - (out.values.len() - before);
+    }
+    Ok(out)
 }
 
 /// Counts per category and the number of nulls, for a string or boolean column.

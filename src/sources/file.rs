@@ -125,9 +125,8 @@ impl FileSource {
                 _ => parts.push(Partition { tenant, frame: df }),
             }
         }
-        for p in &mut parts {
-            p.frame.rechunk_mut();
-            if let Some(max) = self.max_rows {
+        if let Some(max) = self.max_rows {
+            for p in &mut parts {
                 p.frame = sample_rows(&p.frame, max, self.seed)?;
             }
         }

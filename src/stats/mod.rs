@@ -24,12 +24,6 @@ pub struct CleanSample {
 }
 
 impl CleanSample {
-    /// From a slice without nulls (the fast path for null-free columns).
-    pub fn from_slice(values: &[f64]) -> Self {
-        let kept: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-        CleanSample { non_finite: values.len() - kept.len(), values: kept, nulls: 0 }
-    }
-
     pub fn from_options(values: impl IntoIterator<Item = Option<f64>>) -> Self {
         let mut out = CleanSample::default();
         for v in values {
