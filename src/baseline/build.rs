@@ -212,5 +212,7 @@ mod tests {
         let p = build_profile(&df, "mem", &BuildOptions::default()).unwrap();
         let ColumnProfile::Categorical(s) = &p.columns["s"] else { panic!() };
         assert_eq!((s.categories.len(), s.other, s.distinct), (MAX_CATEGORIES, 5, MAX_CATEGORIES as u64 + 5));
+        // `count` already includes the pooled values: they must not be added twice.
+        assert_eq!((s.count, p.columns["s"].count()), (MAX_CATEGORIES as u64 + 5, MAX_CATEGORIES as u64 + 5));
     }
 }

@@ -45,6 +45,24 @@ pub enum ColumnProfile {
     Categorical(CategoricalProfile),
 }
 
+impl ColumnProfile {
+    /// Usable baseline values (finite numbers; non-null categories, pooled ones included).
+    pub fn count(&self) -> u64 {
+        match self {
+            ColumnProfile::Numeric(n) => n.count,
+            ColumnProfile::Categorical(c) => c.count,
+        }
+    }
+
+    /// Values dropped before testing: nulls, and NaN/±inf for numbers.
+    pub fn dropped(&self) -> u64 {
+        match self {
+            ColumnProfile::Numeric(n) => n.nulls + n.non_finite,
+            ColumnProfile::Categorical(c) => c.nulls,
+        }
+    }
+}
+
 /// How numeric PSI bins were fitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]

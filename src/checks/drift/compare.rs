@@ -188,11 +188,7 @@ fn distinct_sorted(sorted: &[f64]) -> usize {
 
 /// Apply `method` (not `Auto`) to a column.
 pub fn compare(baseline: &ColumnProfile, current: &Current, method: DriftMethod, epsilon: f64) -> Result<MethodResult, CompareError> {
-    let base_count = match baseline {
-        ColumnProfile::Numeric(n) => n.count,
-        ColumnProfile::Categorical(c) => c.count + c.other,
-    };
-    if base_count == 0 {
+    if baseline.count() == 0 {
         return Err(CompareError::NotEnoughData { side: "baseline" });
     }
     if current.count() == 0 {

@@ -134,12 +134,7 @@ impl DriftCheck {
                     Err(e) => series.note = Some(e.to_string()),
                 }
             }
-            if let Some(n) = match base {
-                crate::baseline::ColumnProfile::Numeric(n) => Some(n.count),
-                crate::baseline::ColumnProfile::Categorical(c) => Some(c.count + c.other),
-            } {
-                series.values.insert("baseline_count", n as f64);
-            }
+            series.values.insert("baseline_count", base.count() as f64);
             if series.note.is_some() {
                 series.values.retain(|k, _| matches!(*k, "count" | "dropped" | "baseline_count"));
             }

@@ -120,10 +120,11 @@ fn column_report(name: &str, base: &ColumnProfile, cur: &Current, requested: Dri
         m => (m, None),
     };
     let threshold = threshold.unwrap_or(method.default_threshold());
-    let (kind, baseline_count, baseline_nulls) = match base {
-        ColumnProfile::Numeric(n) => (Kind::Numeric, n.count, n.nulls + n.non_finite),
-        ColumnProfile::Categorical(c) => (Kind::Categorical, c.count + c.other, c.nulls),
+    let kind = match base {
+        ColumnProfile::Numeric(_) => Kind::Numeric,
+        ColumnProfile::Categorical(_) => Kind::Categorical,
     };
+    let (baseline_count, baseline_nulls) = (base.count(), base.dropped());
     let mut line = ColumnReport {
         column: name.to_string(),
         kind,
