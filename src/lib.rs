@@ -37,5 +37,6 @@ pub mod metrics;
 pub mod rules;
 pub mod server;
 pub mod sources;
+pub mod state;
 pub mod stats;
 pub mod util;

@@ -1,0 +1,62 @@
+//! The schema, as an append-only list of migrations. `PRAGMA user_version`
+//! records how many have been applied; never edit a released migration, add one.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::StateError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: alert states and check history.
+    r#"
+    CREATE TABLE alerts (
+        rule        TEXT NOT NULL,
+        labels      TEXT NOT NULL,   -- JSON object, sorted keys: the alert's identity within its rule
+        state       TEXT NOT NULL,   -- pending | firing | resolved
+        active_at   INTEGER NOT NULL, -- Unix ms when the condition started to hold
+        fired_at    INTEGER,
+        resolved_at INTEGER,
+        value       REAL,
+        annotations TEXT NOT NULL,   -- JSON object
+        PRIMARY KEY (rule, labels)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE series (
+        id     INTEGER PRIMARY KEY,
+        rule   TEXT NOT NULL,
+        labels TEXT NOT NULL,        -- JSON object, sorted keys
+        name   TEXT NOT NULL,        -- value name, e.g. psi
+        UNIQUE (rule, labels, name)
+    );
+
+    CREATE TABLE samples (
+        series INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
+        ts     INTEGER NOT NULL,     -- Unix ms of the evaluation
+        value  REAL NOT NULL,
+        PRIMARY KEY (series, ts)
+    ) WITHOUT ROWID;
+    CREATE INDEX samples_by_time ON samples(ts);
+    "#,
+];
+
+/// The schema version this build writes.
+pub fn latest() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Apply the migrations not yet applied, each in its own transaction.
+pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StateError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > latest() {
+        return Err(StateError::TooNew { path: path.to_path_buf(), found: current, known: latest() });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "state schema migrated");
+    }
+    Ok(())
+}

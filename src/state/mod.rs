@@ -1,0 +1,151 @@
+//! The agent's durable state: one SQLite file under `storage.path`.
+//!
+//! This module owns the schema ([`migrations`]); the rest of the agent goes
+//! through [`Store`]. Writes are transactions, so a crash leaves either the
+//! state before an evaluation or the state after it, never half of one.
+
+mod alerts;
+mod history;
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use alerts::StoredAlerts;
+pub use history::{HistoryPoint, SeriesKey};
+
+/// The state file inside `storage.path`.
+pub const STATE_FILE: &str = "state.db";
+
+/// Why the state could not be opened or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(
+        "state file {path} cannot be used: {reason}. mlwatch does not reset state silently: \
+         move the file aside (mv {path} {path}.broken) and start again to begin with empty state \
+         (alert states and check history in it are then lost)"
+    )]
+    Unusable { path: PathBuf, reason: String },
+    #[error("state file {path} was written by a newer mlwatch (schema version {found}, this build knows up to {known}); run that version or move the file aside")]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error("cannot create state directory {path}: {source}")]
+    Directory { path: PathBuf, source: std::io::Error },
+    #[error("state database: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// The durable state. One connection, used from blocking tasks; every call is
+/// short (an evaluation's writes are one transaction).
+pub struct Store {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Open (or create) the state in directory `dir`, check it and bring its
+    /// schema up to date.
+    pub fn open(dir: &Path) -> Result<Store, StateError> {
+        std::fs::create_dir_all(dir).map_err(|source| StateError::Directory { path: dir.to_path_buf(), source })?;
+        let path = dir.join(STATE_FILE);
+        let unusable = |e: rusqlite::Error| StateError::Unusable { path: path.clone(), reason: e.to_string() };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(&path, flags).map_err(unusable)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(unusable)?;
+        // WAL: readers never block the writer, and a commit is one fsync'd append.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(unusable)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(unusable)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(unusable)?;
+        let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(unusable)?;
+        if check != "ok" {
+            return Err(StateError::Unusable { path, reason: format!("integrity check failed: {check}") });
+        }
+        migrations::migrate(&mut conn, &path)?;
+        Ok(Store { path, conn: Mutex::new(conn) })
+    }
+
+    /// An in-memory store, for tests and one-shot commands.
+    pub fn in_memory() -> Store {
+        let mut conn = Connection::open_in_memory().expect("in-memory SQLite");
+        migrations::migrate(&mut conn, Path::new(":memory:")).expect("fresh schema");
+        Store { path: PathBuf::from(":memory:"), conn: Mutex::new(conn) }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a transaction half-applied
+        // (SQLite rolls it back), so a poisoned lock is safe to take over.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Record one evaluation of a group: each rule's alerts as they are now and
+    /// the values it computed, in one transaction.
+    pub fn commit_evaluation(&self, rules: &[RuleRecord<'_>]) -> Result<(), StateError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for r in rules {
+            if let Some(alerts) = r.alerts {
+                alerts::replace(&tx, r.rule, alerts)?;
+            }
+            history::append(&tx, r.rule, r.at_ms, r.values)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// What one rule's evaluation leaves in the state.
+pub struct RuleRecord<'a> {
+    pub rule: &'a str,
+    pub at_ms: i64,
+    /// The rule's alerts, or `None` when they did not change hands (a failed evaluation).
+    pub alerts: Option<&'a [crate::rules::alert::Alert]>,
+    pub values: &'a [(SeriesKey, f64)],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_refused_with_a_way_out() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(STATE_FILE), vec![0x42u8; 8192]).unwrap();
+        let err = Store::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("state.db cannot be used"), "{err}");
+        assert!(err.contains("move the file aside"), "{err}");
+        // and the file is left as it was
+        assert_eq!(std::fs::read(dir.path().join(STATE_FILE)).unwrap(), vec![0x42u8; 8192]);
+    }
+
+    #[test]
+    fn reopening_keeps_the_schema_version() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let s = Store::open(dir.path()).unwrap();
+        let v: i64 = s.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, migrations::latest());
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let conn = Connection::open(dir.path().join(STATE_FILE)).unwrap();
+        conn.pragma_update(None, "user_version", 999).unwrap();
+        drop(conn);
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(err, StateError::TooNew { found: 999, .. }), "{err}");
+    }
+}
