@@ -41,6 +41,8 @@ pub struct Metrics {
     pub notifications_total: IntCounterVec,
     pub notification_queue_length: IntGaugeVec,
     pub config_last_reload_successful: IntGauge,
+    pub config_last_reload_success_timestamp_seconds: prometheus::Gauge,
+    pub state_write_failures_total: prometheus::IntCounter,
     pub build_info: IntGaugeVec,
 }
 
@@ -106,6 +108,18 @@ impl Metrics {
         )
         .expect("valid metric");
         registry.register(Box::new(config_last_reload_successful.clone())).expect("unique metric");
+        let config_last_reload_success_timestamp_seconds = prometheus::Gauge::new(
+            "mlwatch_config_last_reload_success_timestamp_seconds",
+            "Unix time of the last successful configuration load.",
+        )
+        .expect("valid metric");
+        registry.register(Box::new(config_last_reload_success_timestamp_seconds.clone())).expect("unique metric");
+        let state_write_failures_total = prometheus::IntCounter::new(
+            "mlwatch_state_write_failures_total",
+            "Evaluations whose results could not be written to the state file.",
+        )
+        .expect("valid metric");
+        registry.register(Box::new(state_write_failures_total.clone())).expect("unique metric");
         let build_info = int_gauge("mlwatch_build_info", "Always 1; labels describe the build.", &["version"]);
         build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         for state in ["pending", "firing"] {
@@ -123,6 +137,8 @@ impl Metrics {
             notifications_total,
             notification_queue_length,
             config_last_reload_successful,
+            config_last_reload_success_timestamp_seconds,
+            state_write_failures_total,
             build_info,
         }
     }

@@ -1,32 +1,56 @@
 //! The loop of one rule group: wait for the schedule, evaluate, then export the
-//! values, update alert states and hand transitions to the router.
+//! values, advance alert states, store both, and hand transitions to the router.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
+use super::live::{Health, Live};
 use crate::alerting::{Notification, Router, Status};
 use crate::config::Baselines;
 use crate::metrics::Metrics;
-use crate::rules::alert::{Active, AlertSet, AlertState, Labels, Transition};
+use crate::rules::alert::{Active, Alert, AlertSet, Labels, Transition};
 use crate::rules::eval::{RuleResult, evaluate_group};
 use crate::rules::template::{TemplateContext, Templates};
 use crate::rules::{Group, Rule};
 use crate::sources::Source;
+use crate::state::{RuleRecord, SeriesKey, Store};
 
 /// Everything a group's loop needs, shared with the rest of the agent.
 pub struct Shared {
     pub baselines: Arc<Baselines>,
     pub templates: Arc<Templates>,
-    pub metrics: Arc<Metrics>,
     pub router: Arc<Router>,
     pub external_url: String,
+    pub metrics: Arc<Metrics>,
+    pub store: Arc<Store>,
+    pub live: Arc<Live>,
 }
 
-/// A gauge series this group set: (check kind, value name, label values).
+/// A gauge series a rule set: (check kind, value name, label values).
 type Exported = (&'static str, &'static str, [String; 3]);
+
+/// What a rule carries from one evaluation to the next, and across reloads.
+#[derive(Default)]
+pub struct RuleState {
+    pub alerts: AlertSet,
+    exported: HashSet<Exported>,
+    /// The failures last logged, so a persisting problem is logged once.
+    last_failures: Vec<String>,
+}
+
+impl RuleState {
+    pub fn restored(alerts: Vec<Alert>) -> RuleState {
+        RuleState { alerts: AlertSet::restore(alerts), ..RuleState::default() }
+    }
+
+    /// Remove every gauge series this rule set (the rule went away).
+    pub fn remove_series(&self, metrics: &Metrics) {
+        remove_series(metrics, self.exported.iter());
+    }
+}
 
 pub struct GroupTask {
     group: Arc<Group>,
@@ -36,39 +60,43 @@ pub struct GroupTask {
     rules: Vec<RuleState>,
 }
 
-#[derive(Default)]
-struct RuleState {
-    alerts: AlertSet,
-    exported: HashSet<Exported>,
-    /// The failures last logged, so a persisting problem is logged once.
-    last_failures: Vec<String>,
-    counts: (i64, i64),
+/// What one rule's evaluation produced for the store and the router.
+struct Applied {
+    alerts: Option<Vec<Alert>>,
+    values: Vec<(SeriesKey, f64)>,
+    notifications: Vec<Notification>,
 }
 
 impl GroupTask {
-    pub fn new(group: Group, source: Source, shared: Arc<Shared>) -> Self {
-        let rules = group.rules.iter().map(|_| RuleState::default()).collect();
+    /// A task for `group`, taking the rules' states out of `carried` (by rule name).
+    pub fn new(group: Group, source: Source, shared: Arc<Shared>, carried: &mut HashMap<String, RuleState>) -> Self {
+        let rules = group.rules.iter().map(|r| carried.remove(&r.name).unwrap_or_default()).collect();
         GroupTask { group: Arc::new(group), source: Arc::new(source), shared, rules }
     }
 
     /// Evaluate now, then on every tick of the schedule, until cancelled.
-    pub async fn run(mut self, token: CancellationToken) {
+    /// Returns the rules' states, so a reload can carry them over.
+    pub async fn run(mut self, token: CancellationToken) -> Vec<(String, RuleState)> {
         tracing::info!(group = %self.group.name, schedule = %self.group.schedule, rules = self.group.rules.len(), "group started");
         loop {
             if !self.evaluate_once(&token).await {
-                return;
+                break;
             }
             let now = Utc::now();
-            let Some(next) = self.group.schedule.next_after(now) else {
+            let next = self.group.schedule.next_after(now);
+            self.shared.live.set_next_evaluation(&self.group.name, next);
+            let Some(next) = next else {
                 tracing::warn!(group = %self.group.name, "schedule has no further runs; group stopped");
-                return;
+                token.cancelled().await;
+                break;
             };
             let wait = (next - now).to_std().unwrap_or_default();
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
-                _ = token.cancelled() => return,
+                _ = token.cancelled() => break,
             }
         }
+        self.group.rules.iter().map(|r| r.name.clone()).zip(self.rules).collect()
     }
 
     /// One evaluation. Returns false when shutdown interrupted it.
@@ -89,17 +117,47 @@ impl GroupTask {
                 return true;
             }
         };
-        let m = &self.shared.metrics;
-        m.source_rows_read_total.with_label_values(&[&self.group.source]).inc_by(result.rows_read);
+        let shared = self.shared.clone();
+        shared.metrics.source_rows_read_total.with_label_values(&[&self.group.source]).inc_by(result.rows_read);
         let group = self.group.clone();
-        for ((rule, state), outcome) in group.rules.iter().zip(self.rules.iter_mut()).zip(result.rules) {
-            apply(&self.shared, &group, rule, state, outcome, now);
+        let applied: Vec<Applied> = group
+            .rules
+            .iter()
+            .zip(self.rules.iter_mut())
+            .zip(result.rules)
+            .map(|((rule, state), outcome)| apply(&shared, &group, rule, state, outcome, now))
+            .collect();
+        let (pending, firing) = shared.live.alert_counts();
+        shared.metrics.alerts.with_label_values(&["pending"]).set(pending);
+        shared.metrics.alerts.with_label_values(&["firing"]).set(firing);
+
+        // Store first, then notify: after a restart the agent never announces
+        // again what it already announced.
+        let store = shared.store.clone();
+        let names: Vec<String> = group.rules.iter().map(|r| r.name.clone()).collect();
+        let (applied, stored) = tokio::task::spawn_blocking(move || {
+            let records: Vec<RuleRecord<'_>> = names
+                .iter()
+                .zip(&applied)
+                .map(|(rule, a)| RuleRecord { rule, at_ms: now.timestamp_millis(), alerts: a.alerts.as_deref(), values: &a.values })
+                .collect();
+            let stored = store.commit_evaluation(&records);
+            (applied, stored)
+        })
+        .await
+        .expect("storing does not panic");
+        if let Err(e) = stored {
+            shared.metrics.state_write_failures_total.inc();
+            tracing::error!(group = %group.name, error = %e, "cannot store the evaluation; alert states will be lost on restart");
+        }
+        for n in applied.into_iter().flat_map(|a| a.notifications) {
+            shared.router.dispatch(n, &shared.metrics);
         }
         true
     }
 }
 
-fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, result: RuleResult, now: chrono::DateTime<Utc>) {
+fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, result: RuleResult, now: DateTime<Utc>) -> Applied {
     let m = &shared.metrics;
     let name = rule.name.as_str();
     m.rule_evaluations_total.with_label_values(&[name]).inc();
@@ -118,12 +176,13 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
         if messages.is_empty() {
             tracing::info!(rule = name, group = %group.name, "evaluation recovered");
         }
-        state.last_failures = messages;
+        state.last_failures = messages.clone();
     }
 
     // Export every value with a metric; remove series that went away.
     let kind = rule.check.kind();
     let mut exported = HashSet::new();
+    let mut values = Vec::new();
     for s in &result.series {
         let label_values = [
             name.to_string(),
@@ -131,6 +190,7 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
             s.labels.get("column").cloned().unwrap_or_default(),
         ];
         for (value_name, value) in &s.values {
+            values.push((SeriesKey { labels: s.labels.clone(), name: value_name.to_string() }, *value));
             if let Some(g) = m.check_value(kind, value_name) {
                 g.with_label_values(&label_values.each_ref().map(String::as_str)).set(*value);
                 exported.insert((kind, *value_name, label_values.clone()));
@@ -140,19 +200,48 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
             tracing::debug!(rule = name, labels = ?s.labels, note = %note, "no value");
         }
     }
-    for (k, v, labels) in state.exported.difference(&exported) {
-        if let Some(g) = m.check_value(k, v) {
-            let _ = g.remove_label_values(&labels.each_ref().map(String::as_str));
-        }
-    }
+    remove_series(m, state.exported.difference(&exported));
     state.exported = exported;
 
     // Alerts: left as they were when the rule could not be fully evaluated.
-    if !result.failures.is_empty() {
-        return;
-    }
+    let mut notifications = Vec::new();
+    let alerts = if result.failures.is_empty() {
+        for t in state.alerts.update(now, rule.hold_for, active_series(shared, rule, &result)) {
+            let (status, alert) = match t {
+                Transition::Fired(a) => (Status::Firing, a),
+                Transition::Resolved(a) => (Status::Resolved, a),
+            };
+            tracing::info!(rule = name, status = status.as_str(), labels = ?alert.labels, value = ?alert.value, "alert {}", status.as_str());
+            notifications.push(Notification {
+                status,
+                rule: rule.name.clone(),
+                group: group.name.clone(),
+                condition: rule.when_text.clone(),
+                alert,
+                external_url: shared.external_url.clone(),
+            });
+        }
+        Some(state.alerts.alerts().cloned().collect::<Vec<_>>())
+    } else {
+        None
+    };
+
+    shared.live.update_rule(&group.name, name, |view| {
+        view.health = if messages.is_empty() { Health::Ok } else { Health::Err };
+        view.last_error = (!messages.is_empty()).then(|| messages.join("; "));
+        view.last_evaluation = Some(now);
+        view.evaluation_time = Some(result.duration.as_secs_f64());
+        if let Some(a) = &alerts {
+            view.alerts = a.clone();
+        }
+    });
+    Applied { alerts, values, notifications }
+}
+
+/// The series whose condition holds, as alerts with rendered annotations.
+fn active_series(shared: &Shared, rule: &Rule, result: &RuleResult) -> Vec<Active> {
     let primary = rule.check.primary_value();
-    let active: Vec<Active> = result
+    result
         .series
         .iter()
         .filter(|s| s.holds == Some(true))
@@ -166,29 +255,13 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
                 rule.annotations.iter().map(|(k, t)| (k.clone(), shared.templates.render(t, &ctx))).collect();
             Active { labels, annotations, value }
         })
-        .collect();
-    for t in state.alerts.update(now, rule.hold_for, active) {
-        let (status, alert) = match t {
-            Transition::Fired(a) => (Status::Firing, a),
-            Transition::Resolved(a) => (Status::Resolved, a),
-        };
-        tracing::info!(rule = name, status = status.as_str(), labels = ?alert.labels, value = ?alert.value, "alert {}", status.as_str());
-        let n = Notification {
-            status,
-            rule: rule.name.clone(),
-            group: group.name.clone(),
-            condition: rule.when_text.clone(),
-            alert,
-            external_url: shared.external_url.clone(),
-        };
-        shared.router.dispatch(n, m);
+        .collect()
+}
+
+fn remove_series<'a>(metrics: &Metrics, series: impl Iterator<Item = &'a Exported>) {
+    for (kind, value, labels) in series {
+        if let Some(g) = metrics.check_value(kind, value) {
+            let _ = g.remove_label_values(&labels.each_ref().map(String::as_str));
+        }
     }
-    let counts = state.alerts.alerts().fold((0, 0), |(p, f), a| match a.state {
-        AlertState::Pending => (p + 1, f),
-        AlertState::Firing => (p, f + 1),
-        AlertState::Resolved => (p, f),
-    });
-    m.alerts.with_label_values(&["pending"]).add(counts.0 - state.counts.0);
-    m.alerts.with_label_values(&["firing"]).add(counts.1 - state.counts.1);
-    state.counts = counts;
 }

@@ -1,26 +1,41 @@
-//! The running agent: wires sources, rule groups, the router and the HTTP
-//! server together, and shuts them down in order.
+//! The running agent: opens the state, serves HTTP, runs the configuration's
+//! groups as one [`generation::Generation`], replaces it on reload, and shuts
+//! everything down in order.
 
+mod generation;
 mod group_task;
+pub mod live;
+mod prepared;
 pub mod signals;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
+use chrono::Utc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::alerting::Router;
-use crate::config::{Config, load_baselines};
+use crate::config::Config;
 use crate::metrics::Metrics;
-use group_task::{GroupTask, Shared};
+use crate::state::Store;
+use crate::util::secret::Secret;
+use generation::Generation;
+use group_task::RuleState;
+use live::{AgentInfo, Live, ReloadInfo};
+pub use prepared::Prepared;
 
 /// How long in-flight work may take to finish after a shutdown request.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// How often old history is pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Options of `mlwatch run` that override the config.
 #[derive(Debug, Default, Clone)]
@@ -28,46 +43,177 @@ pub struct RunOptions {
     pub listen: Option<SocketAddr>,
 }
 
+/// A reload asked for over HTTP, with where to send the outcome.
+pub type ReloadRequest = oneshot::Sender<Result<(), String>>;
+
+/// What lives as long as the process: shared by every generation.
+pub struct Core {
+    pub metrics: Arc<Metrics>,
+    pub store: Arc<Store>,
+    pub live: Arc<Live>,
+    /// Cancelled on shutdown.
+    pub token: CancellationToken,
+    pub tracker: TaskTracker,
+    pub address: SocketAddr,
+}
+
 /// Run the agent until `shutdown` completes, then stop gracefully.
 pub async fn run(config: Config, opts: RunOptions, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let baselines = load_baselines(&config).map_err(|d| anyhow!("{d}"))?;
-    let receiver = config.receivers.get(&config.route.receiver).expect("validated: route names a receiver");
-    let notifiers = receiver.build(config.base_dir()).map_err(|e| anyhow!("receiver `{}`: {e}", receiver.name))?;
+    let config_path = config.path.clone();
+    let retention = config.retention;
+    let prepared = Prepared::new(config).map_err(anyhow::Error::msg)?;
+    let store_dir = prepared.config.storage_path.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&store_dir)).await?.context("cannot open the agent's state")?;
+    let store = Arc::new(store);
+    let stored = store.load_alerts()?;
 
-    let metrics = Arc::new(Metrics::new());
-    let token = CancellationToken::new();
-    let tracker = TaskTracker::new();
-    let router = Arc::new(Router::start(&receiver.name, notifiers, metrics.clone(), token.clone(), &tracker));
-
-    let listen = opts.listen.unwrap_or(config.listen);
+    let listen = opts.listen.unwrap_or(prepared.config.listen);
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
+
+    let live = Arc::new(Live::new(AgentInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        started_at: Utc::now(),
+        config_file: config_path.display().to_string(),
+        state_file: store.path().display().to_string(),
+        reload: ReloadInfo::default(),
+        config: serde_json::Value::Null,
+    }));
+    let core = Core {
+        metrics: Arc::new(Metrics::new()),
+        store,
+        live,
+        token: CancellationToken::new(),
+        tracker: TaskTracker::new(),
+        address,
+    };
     let ready = Arc::new(AtomicBool::new(false));
-    let state = crate::server::AppState { metrics: metrics.clone(), ready: ready.clone() };
-    tracker.spawn(crate::server::serve(listener, state, token.clone()));
+    let auth = Arc::new(RwLock::new(None));
+    let (reload_tx, mut reload_rx) = mpsc::channel::<ReloadRequest>(4);
+    let app = crate::server::AppState {
+        metrics: core.metrics.clone(),
+        ready: ready.clone(),
+        live: core.live.clone(),
+        auth: auth.clone(),
+        reload: reload_tx,
+    };
+    core.tracker.spawn(crate::server::serve(listener, app, core.token.clone()));
 
-    let shared = Arc::new(Shared {
-        baselines: Arc::new(baselines),
-        templates: Arc::new(config.rules.templates),
-        metrics: metrics.clone(),
-        router,
-        external_url: if config.external_url.is_empty() { format!("http://{address}") } else { config.external_url.clone() },
-    });
-    for group in config.rules.groups {
-        let source = config.sources.get(&group.source).expect("validated: group names a source").clone();
-        tracker.spawn(GroupTask::new(group, source, shared.clone()).run(token.clone()));
-    }
-    metrics.config_last_reload_successful.set(1);
+    let mut carried: HashMap<String, RuleState> = stored.into_iter().map(|(rule, a)| (rule, RuleState::restored(a))).collect();
+    let mut generation = activate(&core, &auth, prepared, &mut carried);
     ready.store(true, Ordering::Release);
-    tracing::info!(config = %config.path.display(), rule_files = config.rule_files.len(), "mlwatch started");
+    core.tracker.spawn(prune_history(core.store.clone(), retention, core.token.clone()));
+    tracing::info!(config = %config_path.display(), state = %core.store.path().display(), "mlwatch started");
 
-    shutdown.await;
-    token.cancel();
-    tracker.close();
-    if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait()).await.is_err() {
+    let mut hangups = signals::hangups();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            Some(()) = hangups.recv() => {
+                tracing::info!(signal = "SIGHUP", "reload requested");
+                let _ = reload(&core, &auth, &mut generation, &config_path).await;
+            }
+            Some(reply) = reload_rx.recv() => {
+                tracing::info!(via = "HTTP", "reload requested");
+                let _ = reply.send(reload(&core, &auth, &mut generation, &config_path).await);
+            }
+        }
+    }
+
+    core.token.cancel();
+    core.tracker.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, core.tracker.wait()).await.is_err() {
         tracing::warn!(grace = ?SHUTDOWN_GRACE, "grace period over; abandoning unfinished work");
     }
     tracing::info!("mlwatch stopped");
     Ok(())
+}
+
+/// Make `p` the running configuration: start its groups with the states in
+/// `carried`, clean up after rules that are gone, and publish it.
+fn activate(core: &Core, auth: &RwLock<Option<Secret>>, p: Prepared, carried: &mut HashMap<String, RuleState>) -> Generation {
+    let names: Vec<String> = p.config.rules.groups.iter().flat_map(|g| g.rules.iter().map(|r| r.name.clone())).collect();
+    let redacted = p.config.redacted.clone();
+    *auth.write().unwrap_or_else(|e| e.into_inner()) = p.bearer_token.clone();
+    let generation = Generation::start(p, carried, core);
+    for (rule, state) in carried.drain() {
+        tracing::info!(rule = %rule, "rule removed; its series and alerts are dropped");
+        state.remove_series(&core.metrics);
+    }
+    let keep: Vec<&str> = names.iter().map(String::as_str).collect();
+    if let Err(e) = core.store.retain_alert_rules(&keep) {
+        tracing::error!(error = %e, "cannot drop the stored alerts of removed rules");
+    }
+    let (pending, firing) = core.live.alert_counts();
+    core.metrics.alerts.with_label_values(&["pending"]).set(pending);
+    core.metrics.alerts.with_label_values(&["firing"]).set(firing);
+    let now = Utc::now();
+    core.metrics.config_last_reload_successful.set(1);
+    core.metrics.config_last_reload_success_timestamp_seconds.set(now.timestamp_millis() as f64 / 1000.0);
+    core.live.update_info(|i| {
+        i.config = redacted;
+        i.reload = ReloadInfo { successful: true, last_success: Some(now), last_error: None };
+    });
+    generation
+}
+
+/// Validate the config file anew; only when all of it is good, replace the
+/// running generation. On error the running one stays and the error is returned.
+async fn reload(core: &Core, auth: &RwLock<Option<Secret>>, generation: &mut Generation, path: &std::path::Path) -> Result<(), String> {
+    let p: PathBuf = path.to_path_buf();
+    let prepared = tokio::task::spawn_blocking(move || Prepared::load(&p)).await.map_err(|e| e.to_string()).and_then(|r| r);
+    let prepared = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            core.metrics.config_last_reload_successful.set(0);
+            core.live.update_info(|i| {
+                i.reload.successful = false;
+                i.reload.last_error = Some(e.clone());
+            });
+            tracing::error!(error = %e, "reload failed; the running configuration stays");
+            return Err(e);
+        }
+    };
+    if prepared.config.storage_path.join(crate::state::STATE_FILE) != core.store.path() {
+        tracing::warn!("storage.path changed; the new path is used after a restart");
+    }
+    let old = std::mem::replace(generation, Generation::idle());
+    let mut carried = old.stop().await;
+    // Rules whose task ended without handing back its state (it panicked) resume from the store.
+    let names = prepared.config.rules.groups.iter().flat_map(|g| g.rules.iter().map(|r| r.name.clone()));
+    let missing: Vec<String> = names.filter(|n| !carried.contains_key(n)).collect();
+    if !missing.is_empty() {
+        match core.store.load_alerts() {
+            Ok(mut stored) => {
+                for name in missing {
+                    if let Some(a) = stored.remove(&name) {
+                        carried.insert(name, RuleState::restored(a));
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot read stored alerts"),
+        }
+    }
+    *generation = activate(core, auth, prepared, &mut carried);
+    tracing::info!(config = %path.display(), "configuration reloaded");
+    Ok(())
+}
+
+/// Drop history older than `retention`, now and every hour.
+async fn prune_history(store: Arc<Store>, retention: Duration, token: CancellationToken) {
+    loop {
+        let cutoff = Utc::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
+        let s = store.clone();
+        match tokio::task::spawn_blocking(move || s.prune_history(cutoff)).await {
+            Ok(Ok(n)) if n > 0 => tracing::info!(samples = n, "old history pruned"),
+            Ok(Err(e)) => tracing::error!(error = %e, "cannot prune history"),
+            _ => {}
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(PRUNE_EVERY) => {}
+            _ = token.cancelled() => return,
+        }
+    }
 }

@@ -18,3 +18,23 @@ pub async fn shutdown_requested() {
         tracing::info!(signal = "Ctrl-C", "shutdown requested");
     }
 }
+
+/// SIGHUPs, as they arrive (a reload each). Never yields where there are no signals.
+pub fn hangups() -> tokio::sync::mpsc::UnboundedReceiver<()> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hup = signal(SignalKind::hangup()).expect("install SIGHUP handler");
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                if tx.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    drop(tx);
+    rx
+}

@@ -7,6 +7,7 @@
 //! [`load_baselines`] and the receivers' `build`.
 
 pub mod diag;
+mod redact;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -21,7 +22,7 @@ use crate::baseline::Profile;
 use crate::rules::{RuleSet, SeenNames, raw::RawRuleFile};
 use crate::sources::{Source, SourceConfig};
 pub use diag::{Diagnostic, Diagnostics};
-use diag::{FileDiag, load_yaml};
+use diag::{FileDiag, load_yaml, parse_yaml};
 use crate::util::paths::resolve;
 
 /// The default address of the HTTP server.
@@ -61,6 +62,9 @@ pub struct ServerConfig {
     /// How users reach the agent (for links in notifications).
     #[serde(default)]
     pub external_url: Option<String>,
+    /// File holding the bearer token that mutating endpoints require.
+    #[serde(default)]
+    pub bearer_token_file: Option<String>,
 }
 
 /// `storage:`
@@ -68,8 +72,15 @@ pub struct ServerConfig {
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
     /// Directory for the agent's state, relative to this file. Default `./data/mlwatch`.
-    pub path: String,
+    #[serde(default)]
+    pub path: Option<String>,
+    /// How long check values are kept in the history. Default 15d.
+    #[serde(default)]
+    pub retention: Option<Spanned<String>>,
 }
+
+/// How long check values stay in the history unless `storage.retention` says otherwise.
+pub const DEFAULT_RETENTION: std::time::Duration = std::time::Duration::from_secs(15 * 24 * 3600);
 
 /// A fully validated configuration.
 #[derive(Debug)]
@@ -77,7 +88,12 @@ pub struct Config {
     pub path: PathBuf,
     pub listen: SocketAddr,
     pub external_url: String,
+    /// File with the bearer token for mutating endpoints.
+    pub bearer_token_file: Option<PathBuf>,
     pub storage_path: PathBuf,
+    pub retention: std::time::Duration,
+    /// The file as written, secrets redacted (for `/api/v1/status`).
+    pub redacted: serde_json::Value,
     pub sources: BTreeMap<String, Source>,
     pub rules: RuleSet,
     pub route: RouteConfig,
@@ -95,7 +111,14 @@ impl Config {
 /// Load and validate a config and its rule files; every problem is reported.
 pub fn load(path: &Path) -> Result<Config, Diagnostics> {
     let mut out = Diagnostics::default();
-    let raw: RawConfig = match load_yaml(path) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            out.push(Diagnostic { file: path.to_path_buf(), line: 0, column: 0, message: format!("cannot read file: {e}") });
+            return Err(out);
+        }
+    };
+    let raw: RawConfig = match parse_yaml(path, &text) {
         Ok(r) => r,
         Err(d) => {
             out.push(d);
@@ -116,7 +139,17 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
             (listen, s.value.external_url.clone().unwrap_or_default())
         }
     };
-    let storage_path = resolve(&base_dir, raw.storage.as_ref().map(|s| s.path.as_str()).unwrap_or("./data/mlwatch"));
+    let bearer_token_file =
+        raw.server.as_ref().and_then(|s| s.value.bearer_token_file.as_deref()).map(|p| resolve(&base_dir, p));
+    let storage_path =
+        resolve(&base_dir, raw.storage.as_ref().and_then(|s| s.path.as_deref()).unwrap_or("./data/mlwatch"));
+    let retention = match raw.storage.as_ref().and_then(|s| s.retention.as_ref()) {
+        None => DEFAULT_RETENTION,
+        Some(r) => crate::rules::schedule::parse_duration("storage.retention", &r.value).unwrap_or_else(|e| {
+            diag.at_value(r, e);
+            DEFAULT_RETENTION
+        }),
+    };
 
     let mut sources = BTreeMap::new();
     for (name, s) in &raw.sources {
@@ -192,7 +225,10 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
         path: path.to_path_buf(),
         listen,
         external_url,
+        bearer_token_file,
         storage_path,
+        retention,
+        redacted: redact::redacted_config(&text),
         sources,
         rules,
         route,

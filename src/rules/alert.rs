@@ -34,8 +34,9 @@ impl AlertState {
     }
 }
 
-/// One alert instance.
+/// One alert instance (serialized for the HTTP API).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Alert {
     pub labels: Labels,
     pub annotations: BTreeMap<String, String>,
@@ -70,6 +71,12 @@ pub struct AlertSet {
 }
 
 impl AlertSet {
+    /// Alerts as stored before a restart or kept across a reload: a pending
+    /// alert keeps its `active_at`, so `for` is not waited again from zero.
+    pub fn restore(alerts: impl IntoIterator<Item = Alert>) -> AlertSet {
+        AlertSet { alerts: alerts.into_iter().map(|a| (a.labels.clone(), a)).collect() }
+    }
+
     /// Apply one evaluation: `active` are the series whose condition holds now.
     pub fn update(&mut self, now: DateTime<Utc>, hold_for: Duration, active: Vec<Active>) -> Vec<Transition> {
         let mut transitions = Vec::new();
@@ -176,6 +183,18 @@ mod tests {
         assert_eq!(s.alerts().count(), 2);
         s.update(t(10 + 15 * 60), Duration::ZERO, vec![active("b")]);
         assert_eq!(s.alerts().count(), 1, "resolved alert dropped after retention");
+    }
+
+    #[test]
+    fn restored_pending_alert_fires_at_its_original_deadline() {
+        let hold = Duration::from_secs(60);
+        let mut before = AlertSet::default();
+        before.update(t(0), hold, vec![active("a")]);
+        let mut after = AlertSet::restore(before.alerts().cloned());
+        assert!(after.update(t(50), hold, vec![active("a")]).is_empty());
+        assert_eq!(kinds(&after.update(t(60), hold, vec![active("a")])), ["fired"]);
+        let mut firing = AlertSet::restore(after.alerts().cloned());
+        assert!(firing.update(t(70), hold, vec![active("a")]).is_empty(), "a restored firing alert does not fire again");
     }
 
     #[test]

@@ -87,6 +87,7 @@ fn evaluate_rule(rule: &Rule, partitions: &[crate::sources::Partition], baseline
     let mut series = Vec::new();
     let mut failures = Vec::new();
     for part in partitions {
+        let _span = tracing::info_span!("rule", rule = %rule.name, tenant = part.tenant.as_deref().unwrap_or("")).entered();
         match rule.check.evaluate(&part.frame, baseline) {
             Err(e) => failures.push(Failure {
                 reason: "check",

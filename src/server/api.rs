@@ -1,0 +1,32 @@
+//! `/api/v1/*`: the agent's state as JSON, in Prometheus' envelope
+//! (`{"status": "success", "data": ...}`) so existing tooling reads it.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::AppState;
+
+fn success(data: Value) -> Json<Value> {
+    Json(json!({ "status": "success", "data": data }))
+}
+
+/// Alerts pending or firing now.
+pub async fn alerts(State(state): State<AppState>) -> Json<Value> {
+    success(json!({ "alerts": state.live.active_alerts() }))
+}
+
+/// Every group and rule with health, last evaluation and alerts.
+pub async fn rules(State(state): State<AppState>) -> Json<Value> {
+    success(json!({ "groups": state.live.groups() }))
+}
+
+/// Version, uptime, and the configuration with every secret redacted.
+pub async fn status(State(state): State<AppState>) -> Json<Value> {
+    let info = state.live.info();
+    let uptime = (Utc::now() - info.started_at).num_milliseconds() as f64 / 1000.0;
+    let mut data = serde_json::to_value(&info).expect("info serializes");
+    data["uptimeSeconds"] = json!(uptime);
+    success(data)
+}
