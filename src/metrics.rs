@@ -143,6 +143,17 @@ impl Metrics {
         }
     }
 
+    /// Remove a removed rule's own series (its check values are removed by
+    /// whoever knows their labels).
+    pub fn forget_rule(&self, rule: &str) {
+        let _ = self.rule_evaluations_total.remove_label_values(&[rule]);
+        let _ = self.rule_evaluation_duration_seconds.remove_label_values(&[rule]);
+        let _ = self.rule_last_evaluation_timestamp_seconds.remove_label_values(&[rule]);
+        for reason in crate::rules::eval::FAILURE_REASONS {
+            let _ = self.rule_evaluation_failures_total.remove_label_values(&[rule, reason]);
+        }
+    }
+
     /// The gauge family of a check value, if that value is exported.
     pub fn check_value(&self, check: &str, value: &str) -> Option<&GaugeVec> {
         self.check_values.iter().find(|((c, v), _)| *c == check && *v == value).map(|(_, g)| g)

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use tokio_util::sync::CancellationToken;
 
 use super::live::{Health, Live};
@@ -46,9 +46,10 @@ impl RuleState {
         RuleState { alerts: AlertSet::restore(alerts), ..RuleState::default() }
     }
 
-    /// Remove every gauge series this rule set (the rule went away).
-    pub fn remove_series(&self, metrics: &Metrics) {
+    /// Remove every series of this rule (the rule went away).
+    pub fn remove_series(&self, rule: &str, metrics: &Metrics) {
         remove_series(metrics, self.exported.iter());
+        metrics.forget_rule(rule);
     }
 }
 
@@ -101,7 +102,8 @@ impl GroupTask {
 
     /// One evaluation. Returns false when shutdown interrupted it.
     async fn evaluate_once(&mut self, token: &CancellationToken) -> bool {
-        let now = Utc::now();
+        // Milliseconds: what the state file keeps, so a restored alert equals the one stored.
+        let now = Utc::now().trunc_subsecs(3);
         let (group, source, baselines) = (self.group.clone(), self.source.clone(), self.shared.baselines.clone());
         let span = tracing::info_span!("evaluate", group = %self.group.name);
         // Reading files and statistics are blocking work: keep them off the async workers.

@@ -140,7 +140,7 @@ fn activate(core: &Core, auth: &RwLock<Option<Secret>>, p: Prepared, carried: &m
     let generation = Generation::start(p, carried, core);
     for (rule, state) in carried.drain() {
         tracing::info!(rule = %rule, "rule removed; its series and alerts are dropped");
-        state.remove_series(&core.metrics);
+        state.remove_series(&rule, &core.metrics);
     }
     let keep: Vec<&str> = names.iter().map(String::as_str).collect();
     if let Err(e) = core.store.retain_alert_rules(&keep) {

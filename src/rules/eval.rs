@@ -25,6 +25,9 @@ pub struct SeriesResult {
     pub holds: Option<bool>,
 }
 
+/// Every [`Failure::reason`]: the sources' reasons and `check`.
+pub const FAILURE_REASONS: &[&str] = &["source_missing", "source_corrupt", "missing_column", "source_data", "check"];
+
 /// Why a rule (or one tenant of it) could not be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {

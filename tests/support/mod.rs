@@ -48,8 +48,13 @@ pub struct Agent {
 impl Agent {
     /// Start `mlwatch run` on a free port and wait until it listens.
     pub async fn start(config: &Path) -> Agent {
+        Agent::start_at_level(config, "debug").await
+    }
+
+    /// Like [`Agent::start`], logging at `level`.
+    pub async fn start_at_level(config: &Path, level: &str) -> Agent {
         let mut child = Command::new(bin())
-            .args(["--log-format", "json", "--log-level", "debug", "run", "--listen", "127.0.0.1:0", "--config"])
+            .args(["--log-format", "json", "--log-level", level, "run", "--listen", "127.0.0.1:0", "--config"])
             .arg(config)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -81,13 +86,43 @@ impl Agent {
         metric_value(&self.metrics().await, series)
     }
 
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// GET a JSON endpoint of the API.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        reqwest::get(self.url(path)).await.unwrap().json().await.unwrap()
+    }
+
+    /// POST with an optional bearer token; returns the status and body.
+    pub async fn post(&self, path: &str, token: Option<&str>) -> (u16, String) {
+        let mut req = reqwest::Client::new().post(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    /// Send a signal by name (`HUP`, `TERM`, ...).
+    pub fn signal(&self, name: &str) {
+        assert!(Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap().success());
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     pub fn log_messages(&self) -> String {
         self.logs.lock().unwrap().iter().map(|v| v.to_string()).collect::<Vec<_>>().join("\n")
     }
 
     /// Send SIGTERM and wait for the exit code.
     pub async fn terminate(mut self) -> Option<i32> {
-        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        self.signal("TERM");
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -138,7 +173,7 @@ impl StandIn {
         }
         let received = Arc::new(Mutex::new(Vec::new()));
         let state: Shared = (received.clone(), Arc::new(Mutex::new(script.into())));
-        let app = Router::new().route("/hook", post(hook)).with_state(state);
+        let app = Router::new().route("/hook", post(hook)).route("/hook/{*rest}", post(hook)).with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -167,4 +202,35 @@ pub fn write_csv(path: &Path, header: &str, rows: impl IntoIterator<Item = Strin
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text).unwrap();
     std::fs::rename(tmp, path).unwrap();
+}
+
+/// A free TCP port on 127.0.0.1 (for services that cannot be told to pick one).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A helper service (Prometheus, Alertmanager, ...) started by a test; killed when dropped.
+pub struct Service(pub Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The path of a program a test needs, such as `promtool`. When it is not
+/// installed the test is skipped, unless `MLWATCH_REQUIRE_SERVICES` is set (as
+/// `.ci/run` does), where a missing program fails the test.
+pub fn required_program(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        assert!(std::env::var_os("MLWATCH_REQUIRE_SERVICES").is_none(), "`{name}` is required but not installed");
+        eprintln!("skipping: `{name}` is not installed (CI installs it; see .ci/run)");
+    }
+    found
 }
