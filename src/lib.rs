@@ -11,9 +11,10 @@
 //!   templates, schedules, alert state, and the evaluation of one group.
 //! - [`alerting`]: receivers (Slack, stdout), routing and delivery with retries.
 //! - [`metrics`]: every exported metric, defined once.
-//! - [`server`]: HTTP (`/metrics`, health).
+//! - [`state`]: the durable state (SQLite): alert states, check history.
+//! - [`server`]: HTTP (`/metrics`, health, reload, the JSON API).
 //! - [`config`]: `mlwatch.yaml`, loading and positioned diagnostics.
-//! - [`agent`]: wires it all and runs until shut down; [`cli`]: the commands.
+//! - [`agent`]: wires it all, reloads, and runs until shut down; [`cli`]: the commands.
 //!
 //! # One evaluation, from sample to notification
 //! 1. A group's task wakes on its schedule (`agent::group_task`).
@@ -24,8 +25,10 @@
 //! 4. The rule's `when` condition is evaluated per series (`rules::eval`).
 //! 5. Every value is set on its gauge; series that went away are removed (`metrics`).
 //! 6. The alert state machine advances pending → firing → resolved with `for`
-//!    (`rules::alert`); transitions go to the route's receiver, whose
-//!    integrations deliver them with retries (`alerting`).
+//!    (`rules::alert`).
+//! 7. Alert states and values are written to the state file in one
+//!    transaction (`state`); then transitions go to the route's receiver,
+//!    whose integrations deliver them with retries (`alerting`).
 
 pub mod agent;
 pub mod alerting;
