@@ -1,6 +1,6 @@
 """Benchmark of the running agent (see scripts/bench-agent.sh).
 
-An agent with 50 rules (10 groups x 5, per tenant, 20 tenants x 3 columns)
+An agent with 50 rules (10 groups x 5, per tenant, 21 tenants x 3 columns)
 that is idle between evaluations: resident memory and CPU over a minute; then
 the latency of scraping its /metrics (about 10,000 series) 1,000 times over one
 keep-alive connection.
@@ -19,7 +19,7 @@ import time
 
 BIN = sys.argv[1]
 DIR = sys.argv[2]
-TENANTS, GROUPS, RULES_PER_GROUP, COLUMNS = 20, 10, 5, ["a", "b", "c"]
+TENANTS, GROUPS, RULES_PER_GROUP, COLUMNS = 21, 10, 5, ["a", "b", "c"]
 
 
 def write_csv(path, rows, rng, shift=0.0):

@@ -107,7 +107,11 @@ impl GroupTask {
         let (group, source, baselines) = (self.group.clone(), self.source.clone(), self.shared.baselines.clone());
         let span = tracing::info_span!("evaluate", group = %self.group.name);
         // Reading files and statistics are blocking work: keep them off the async workers.
-        let work = tokio::task::spawn_blocking(move || span.in_scope(|| evaluate_group(&group, &source, &baselines, now)));
+        let work = tokio::task::spawn_blocking(move || {
+            let result = span.in_scope(|| evaluate_group(&group, &source, &baselines, now));
+            crate::util::memory::release_free_memory();
+            result
+        });
         let result = tokio::select! {
             r = work => r,
             _ = token.cancelled() => return false,

@@ -1,5 +1,6 @@
 //! Small shared loops and helpers used by several components.
 
 pub mod backoff;
+pub mod memory;
 pub mod paths;
 pub mod secret;
