@@ -2,7 +2,13 @@
 //! and delivery with retries. Rules hand over alert transitions; nothing here
 //! evaluates anything.
 
+pub mod dispatch;
+pub mod inhibit;
+pub mod matcher;
+pub mod notification;
 pub mod notifiers;
+pub mod route;
+pub mod silence;
 
 use std::collections::BTreeMap;
 use std::path::Path;
