@@ -38,6 +38,32 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX samples_by_time ON samples(ts);
     "#,
+    // 2: delivery (notification log, outbox) and silences.
+    r#"
+    CREATE TABLE notification_log (
+        receiver    TEXT NOT NULL,
+        integration INTEGER NOT NULL,
+        group_key   TEXT NOT NULL,
+        firing      TEXT NOT NULL,   -- JSON array of fingerprints the integration was told are firing
+        at          INTEGER NOT NULL, -- Unix ms of that notification
+        PRIMARY KEY (receiver, integration, group_key)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE outbox (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        receiver    TEXT NOT NULL,
+        integration INTEGER NOT NULL,
+        payload     TEXT NOT NULL,   -- JSON GroupNotification
+        created_at  INTEGER NOT NULL
+    );
+    CREATE INDEX outbox_by_integration ON outbox(receiver, integration, id);
+
+    CREATE TABLE silences (
+        id      TEXT PRIMARY KEY,
+        body    TEXT NOT NULL,       -- JSON Silence
+        ends_at INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -5,8 +5,10 @@
 //! state before an evaluation or the state after it, never half of one.
 
 mod alerts;
+mod delivery;
 mod history;
 mod migrations;
+mod silences;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -15,6 +17,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use alerts::StoredAlerts;
+pub use delivery::Pending;
 pub use history::{HistoryPoint, SeriesKey};
 
 /// The state file inside `storage.path`.
