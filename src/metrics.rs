@@ -40,6 +40,8 @@ pub struct Metrics {
     pub alerts: IntGaugeVec,
     pub notifications_total: IntCounterVec,
     pub notification_queue_length: IntGaugeVec,
+    pub notification_latency_seconds: HistogramVec,
+    pub silences: IntGaugeVec,
     pub config_last_reload_successful: IntGauge,
     pub config_last_reload_success_timestamp_seconds: prometheus::Gauge,
     pub state_write_failures_total: prometheus::IntCounter,
@@ -102,6 +104,17 @@ impl Metrics {
             "Notifications waiting to be delivered.",
             &["receiver", "integration"],
         );
+        let notification_latency_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "mlwatch_notification_latency_seconds",
+                "Time from a notification entering the outbox to its acknowledgement by the receiver.",
+            )
+            .buckets(vec![0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0]),
+            &["receiver", "integration"],
+        )
+        .expect("valid metric");
+        registry.register(Box::new(notification_latency_seconds.clone())).expect("unique metric");
+        let silences = int_gauge("mlwatch_silences", "Silences by state.", &["state"]);
         let config_last_reload_successful = IntGauge::new(
             "mlwatch_config_last_reload_successful",
             "Whether the last configuration load succeeded (1) or not (0).",
@@ -136,6 +149,8 @@ impl Metrics {
             alerts,
             notifications_total,
             notification_queue_length,
+            notification_latency_seconds,
+            silences,
             config_last_reload_successful,
             config_last_reload_success_timestamp_seconds,
             state_write_failures_total,

@@ -1,21 +1,25 @@
-//! One generation of the running configuration: its router and its group
-//! tasks. A reload stops the old generation, takes its rules' states, and
-//! starts a new one with them.
+//! One generation of the running configuration: its group tasks and delivery
+//! workers. A reload stops the old generation, takes its rules' states, and
+//! starts a new one with them; the dispatcher and the outbox outlive both.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::Utc;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::Core;
+use super::alerting::dispatch_config;
 use super::group_task::{GroupTask, RuleState, Shared};
 use super::prepared::Prepared;
-use crate::alerting::Router;
+use crate::alerting::delivery::Worker;
 
 pub struct Generation {
     token: CancellationToken,
-    tasks: Vec<JoinHandle<Vec<(String, RuleState)>>>,
+    groups: Vec<JoinHandle<Vec<(String, RuleState)>>>,
+    workers: Vec<JoinHandle<()>>,
 }
 
 impl Generation {
@@ -23,15 +27,49 @@ impl Generation {
     /// name; what is left in `carried` belongs to rules that no longer exist.
     pub fn start(p: Prepared, carried: &mut HashMap<String, RuleState>, core: &Core) -> Generation {
         let config = p.config;
-        let receiver = config.route.receiver.clone();
-        // Workers outlive the generation: when its tasks end, the queues close
-        // and the workers finish delivering what is queued, then stop.
-        let router = Arc::new(Router::start(&receiver, p.notifiers, core.metrics.clone(), core.token.clone(), &core.tracker));
+        let external_url = config.external_url(core.address);
+        let token = core.token.child_token();
+        core.alerting.dispatcher().reconfigure(dispatch_config(&config, &p.receivers, &external_url), Utc::now());
+
+        // Delivery workers, one per grouped integration; what waits in the outbox
+        // for integrations that no longer exist is dropped.
+        let mut bells = HashMap::new();
+        let mut workers = Vec::new();
+        let mut alertmanagers = HashMap::new();
+        for (name, receiver) in p.receivers {
+            for (index, notifier) in receiver.grouped.into_iter().enumerate() {
+                let wake = Arc::new(Notify::new());
+                bells.insert((name.clone(), index), wake.clone());
+                let worker = Worker {
+                    receiver: name.clone(),
+                    index,
+                    notifier,
+                    store: core.store.clone(),
+                    metrics: core.metrics.clone(),
+                    wake,
+                };
+                workers.push(core.tracker.spawn(worker.run(token.clone())));
+            }
+            if !receiver.alertmanagers.is_empty() {
+                alertmanagers.insert(name, receiver.alertmanagers.into_iter().map(Arc::new).collect());
+            }
+        }
+        let keys: Vec<(String, usize)> = bells.keys().cloned().collect();
+        match core.store.drop_pending_except(&keys) {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(notifications = n, "dropped notifications queued for integrations that are no longer configured"),
+            Err(e) => tracing::error!(error = %e, "cannot clean up the outbox"),
+        }
+        core.alerting.set_workers(bells);
+        core.alerting.poke();
+
         let shared = Arc::new(Shared {
             baselines: Arc::new(p.baselines),
             templates: Arc::new(config.rules.templates),
-            router,
-            external_url: if config.external_url.is_empty() { format!("http://{}", core.address) } else { config.external_url.clone() },
+            route: Arc::new(config.route.clone()),
+            alertmanagers: Arc::new(alertmanagers),
+            alerting: core.alerting.clone(),
+            external_url,
             metrics: core.metrics.clone(),
             store: core.store.clone(),
             live: core.live.clone(),
@@ -39,31 +77,33 @@ impl Generation {
         core.live.set_groups(&config.rules.groups, &|name| {
             carried.get(name).map(|s| s.alerts.alerts().cloned().collect()).unwrap_or_default()
         });
-        let token = core.token.child_token();
-        let mut tasks = Vec::new();
+        let mut groups = Vec::new();
         for group in config.rules.groups {
             let source = config.sources.get(&group.source).expect("validated: group names a source").clone();
             let task = GroupTask::new(group, source, shared.clone(), carried);
-            tasks.push(core.tracker.spawn(task.run(token.clone())));
+            groups.push(core.tracker.spawn(task.run(token.clone())));
         }
-        Generation { token, tasks }
+        Generation { token, groups, workers }
     }
 
     /// A generation with nothing running (a placeholder while a reload swaps).
     pub fn idle() -> Generation {
-        Generation { token: CancellationToken::new(), tasks: Vec::new() }
+        Generation { token: CancellationToken::new(), groups: Vec::new(), workers: Vec::new() }
     }
 
-    /// Stop every group (abandoning evaluations in flight) and return the
-    /// rules' states by name.
+    /// Stop every group (abandoning evaluations in flight) and every worker
+    /// (after its attempt in flight), and return the rules' states by name.
     pub async fn stop(self) -> HashMap<String, RuleState> {
         self.token.cancel();
         let mut states = HashMap::new();
-        for task in self.tasks {
+        for task in self.groups {
             match task.await {
                 Ok(rules) => states.extend(rules),
                 Err(e) => tracing::error!(error = %e, "group task failed; its alert states are reloaded from the state file"),
             }
+        }
+        for w in self.workers {
+            let _ = w.await;
         }
         states
     }

@@ -1,5 +1,6 @@
 //! The loop of one rule group: wait for the schedule, evaluate, then export the
-//! values, advance alert states, store both, and hand transitions to the router.
+//! values, advance alert states, store both, and hand the alerts to the
+//! dispatcher (and to Alertmanagers).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -7,11 +8,13 @@ use std::sync::Arc;
 use chrono::{DateTime, SubsecRound, Utc};
 use tokio_util::sync::CancellationToken;
 
+use super::alerting::AlertingHandle;
 use super::live::{Health, Live};
-use crate::alerting::{Notification, Router, Status};
+use crate::alerting::notifiers::alertmanager::{AlertmanagerNotifier, am_alert};
+use crate::alerting::route::Route;
 use crate::config::Baselines;
 use crate::metrics::Metrics;
-use crate::rules::alert::{Active, Alert, AlertSet, Labels, Transition};
+use crate::rules::alert::{Active, Alert, AlertSet, AlertState, Labels, Transition};
 use crate::rules::eval::{RuleResult, evaluate_group};
 use crate::rules::template::{TemplateContext, Templates};
 use crate::rules::{Group, Rule};
@@ -22,7 +25,10 @@ use crate::state::{RuleRecord, SeriesKey, Store};
 pub struct Shared {
     pub baselines: Arc<Baselines>,
     pub templates: Arc<Templates>,
-    pub router: Arc<Router>,
+    pub route: Arc<Route>,
+    /// Alertmanagers to push to, by receiver.
+    pub alertmanagers: Arc<HashMap<String, Vec<Arc<AlertmanagerNotifier>>>>,
+    pub alerting: Arc<AlertingHandle>,
     pub external_url: String,
     pub metrics: Arc<Metrics>,
     pub store: Arc<Store>,
@@ -61,11 +67,11 @@ pub struct GroupTask {
     rules: Vec<RuleState>,
 }
 
-/// What one rule's evaluation produced for the store and the router.
+/// What one rule's evaluation produced for the store and the dispatcher.
 struct Applied {
+    /// The rule's alerts, when it was fully evaluated.
     alerts: Option<Vec<Alert>>,
     values: Vec<(SeriesKey, f64)>,
-    notifications: Vec<Notification>,
 }
 
 impl GroupTask {
@@ -137,8 +143,8 @@ impl GroupTask {
         shared.metrics.alerts.with_label_values(&["pending"]).set(pending);
         shared.metrics.alerts.with_label_values(&["firing"]).set(firing);
 
-        // Store first, then notify: after a restart the agent never announces
-        // again what it already announced.
+        // Store first, then hand to the dispatcher: after a restart the agent
+        // never announces again what it already announced.
         let store = shared.store.clone();
         let names: Vec<String> = group.rules.iter().map(|r| r.name.clone()).collect();
         let (applied, stored) = tokio::task::spawn_blocking(move || {
@@ -156,8 +162,18 @@ impl GroupTask {
             shared.metrics.state_write_failures_total.inc();
             tracing::error!(group = %group.name, error = %e, "cannot store the evaluation; alert states will be lost on restart");
         }
-        for n in applied.into_iter().flat_map(|a| a.notifications) {
-            shared.router.dispatch(n, &shared.metrics);
+        {
+            let mut dispatcher = shared.alerting.dispatcher();
+            for (rule, a) in group.rules.iter().zip(&applied) {
+                if let Some(alerts) = &a.alerts {
+                    dispatcher.ingest(&rule.name, alerts, now);
+                }
+            }
+        }
+        shared.alerting.poke();
+        if !shared.alertmanagers.is_empty() {
+            let valid_for = group.schedule.next_after(now).map(|t| (t - now).to_std().unwrap_or_default()).unwrap_or_default();
+            push_to_alertmanagers(&shared, applied.iter().filter_map(|a| a.alerts.as_deref()).flatten(), now, valid_for);
         }
         true
     }
@@ -210,22 +226,13 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
     state.exported = exported;
 
     // Alerts: left as they were when the rule could not be fully evaluated.
-    let mut notifications = Vec::new();
     let alerts = if result.failures.is_empty() {
         for t in state.alerts.update(now, rule.hold_for, active_series(shared, rule, &result)) {
-            let (status, alert) = match t {
-                Transition::Fired(a) => (Status::Firing, a),
-                Transition::Resolved(a) => (Status::Resolved, a),
+            let (status, alert) = match &t {
+                Transition::Fired(a) => ("firing", a),
+                Transition::Resolved(a) => ("resolved", a),
             };
-            tracing::info!(rule = name, status = status.as_str(), labels = ?alert.labels, value = ?alert.value, "alert {}", status.as_str());
-            notifications.push(Notification {
-                status,
-                rule: rule.name.clone(),
-                group: group.name.clone(),
-                condition: rule.when_text.clone(),
-                alert,
-                external_url: shared.external_url.clone(),
-            });
+            tracing::info!(rule = name, status, labels = ?alert.labels, value = ?alert.value, "alert {status}");
         }
         Some(state.alerts.alerts().cloned().collect::<Vec<_>>())
     } else {
@@ -241,7 +248,36 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
             view.alerts = a.clone();
         }
     });
-    Applied { alerts, values, notifications }
+    Applied { alerts, values }
+}
+
+/// Push firing and recently resolved alerts to the Alertmanagers of the
+/// receivers their routes pick, as Prometheus does: every evaluation, firing
+/// alerts valid for four evaluation intervals (at least four minutes).
+fn push_to_alertmanagers<'a>(shared: &Shared, alerts: impl Iterator<Item = &'a Alert>, now: DateTime<Utc>, interval: std::time::Duration) {
+    let valid_for = (interval * 4).max(std::time::Duration::from_secs(240));
+    let url = format!("{}/api/v1/alerts", shared.external_url.trim_end_matches('/'));
+    let mut batches: BTreeMap<(String, usize), Vec<serde_json::Value>> = BTreeMap::new();
+    for a in alerts.filter(|a| a.state != AlertState::Pending) {
+        for route in shared.route.matching(&a.labels) {
+            for i in 0..shared.alertmanagers.get(&route.receiver).map_or(0, Vec::len) {
+                batches.entry((route.receiver.clone(), i)).or_default().push(am_alert(a, now, valid_for, &url));
+            }
+        }
+    }
+    for ((receiver, i), batch) in batches {
+        let am = shared.alertmanagers[&receiver][i].clone();
+        let metrics = shared.metrics.clone();
+        tokio::spawn(async move {
+            let result = am.push(&batch).await;
+            let outcome = if result.is_ok() { "success" } else { "failure" };
+            metrics.notifications_total.with_label_values(&[&receiver, "alertmanager", outcome]).inc();
+            if let Err(e) = result {
+                // The next evaluation sends them again.
+                tracing::warn!(receiver = %receiver, integration = "alertmanager", alerts = batch.len(), error = %e, "push to Alertmanager failed");
+            }
+        });
+    }
 }
 
 /// The series whose condition holds, as alerts with rendered annotations.

@@ -2,6 +2,7 @@
 //! groups as one [`generation::Generation`], replaces it on reload, and shuts
 //! everything down in order.
 
+pub mod alerting;
 mod generation;
 mod group_task;
 pub mod live;
@@ -51,6 +52,7 @@ pub struct Core {
     pub metrics: Arc<Metrics>,
     pub store: Arc<Store>,
     pub live: Arc<Live>,
+    pub alerting: Arc<alerting::AlertingHandle>,
     /// Cancelled on shutdown.
     pub token: CancellationToken,
     pub tracker: TaskTracker,
@@ -80,10 +82,15 @@ pub async fn run(config: Config, opts: RunOptions, shutdown: impl Future<Output 
         reload: ReloadInfo::default(),
         config: serde_json::Value::Null,
     }));
+    let metrics = Arc::new(Metrics::new());
+    let external_url = prepared.config.external_url(address);
+    let dispatch = alerting::dispatch_config(&prepared.config, &prepared.receivers, &external_url);
+    let alerting = Arc::new(alerting::AlertingHandle::open(dispatch, store.clone(), metrics.clone())?);
     let core = Core {
-        metrics: Arc::new(Metrics::new()),
+        metrics,
         store,
         live,
+        alerting,
         token: CancellationToken::new(),
         tracker: TaskTracker::new(),
         address,
@@ -95,6 +102,7 @@ pub async fn run(config: Config, opts: RunOptions, shutdown: impl Future<Output 
         metrics: core.metrics.clone(),
         ready: ready.clone(),
         live: core.live.clone(),
+        alerting: core.alerting.clone(),
         auth: auth.clone(),
         reload: reload_tx,
     };
@@ -104,6 +112,7 @@ pub async fn run(config: Config, opts: RunOptions, shutdown: impl Future<Output 
     let mut generation = activate(&core, &auth, prepared, &mut carried);
     ready.store(true, Ordering::Release);
     core.tracker.spawn(prune_history(core.store.clone(), retention, core.token.clone()));
+    core.tracker.spawn(core.alerting.clone().run(core.token.clone()));
     tracing::info!(config = %config_path.display(), state = %core.store.path().display(), "mlwatch started");
 
     let mut hangups = signals::hangups();

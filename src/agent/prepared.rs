@@ -3,22 +3,27 @@
 
 use std::path::Path;
 
-use crate::alerting::notifiers::Notifier;
+use std::collections::HashMap;
+
+use crate::alerting::Receiver;
 use crate::config::{self, Baselines, Config};
 use crate::util::secret::Secret;
 
 pub struct Prepared {
     pub config: Config,
     pub baselines: Baselines,
-    pub notifiers: Vec<Notifier>,
+    pub receivers: HashMap<String, Receiver>,
     pub bearer_token: Option<Secret>,
 }
 
 impl Prepared {
     pub fn new(config: Config) -> Result<Prepared, String> {
         let baselines = config::load_baselines(&config).map_err(|d| d.to_string())?;
-        let receiver = config.receivers.get(&config.route.receiver).expect("validated: route names a receiver");
-        let notifiers = receiver.build(config.base_dir()).map_err(|e| format!("receiver `{}`: {e}", receiver.name))?;
+        let mut receivers = HashMap::new();
+        for (name, r) in &config.receivers {
+            let built = r.build(config.base_dir()).map_err(|e| format!("receiver `{name}`: {e}"))?;
+            receivers.insert(name.clone(), built);
+        }
         let bearer_token = match &config.bearer_token_file {
             None => None,
             Some(file) => {
@@ -29,7 +34,7 @@ impl Prepared {
                 Some(token)
             }
         };
-        Ok(Prepared { config, baselines, notifiers, bearer_token })
+        Ok(Prepared { config, baselines, receivers, bearer_token })
     }
 
     /// Read and validate the config at `path` and everything it refers to.

@@ -17,7 +17,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use crate::alerting::{ReceiverConfig, RouteConfig};
+use crate::alerting::ReceiverConfig;
+use crate::alerting::inhibit::InhibitRule;
+use crate::alerting::route::{Route, RouteConfig};
 use crate::baseline::Profile;
 use crate::rules::{RuleSet, SeenNames, raw::RawRuleFile};
 use crate::sources::{Source, SourceConfig};
@@ -44,9 +46,12 @@ pub struct RawConfig {
     /// Rule files (globs, relative to this file).
     #[serde(default)]
     pub rule_files: Vec<Spanned<String>>,
-    /// Which receiver gets alerts.
+    /// The routing tree: which receiver gets which alerts, grouped how.
     #[serde(default)]
     pub route: Option<Spanned<RouteConfig>>,
+    /// Alerts that mute others while they fire.
+    #[serde(default)]
+    pub inhibit_rules: Vec<Spanned<InhibitRule>>,
     /// Receivers and their integrations.
     #[serde(default)]
     pub receivers: Vec<Spanned<ReceiverConfig>>,
@@ -96,13 +101,19 @@ pub struct Config {
     pub redacted: serde_json::Value,
     pub sources: BTreeMap<String, Source>,
     pub rules: RuleSet,
-    pub route: RouteConfig,
+    pub route: Route,
+    pub inhibit_rules: Vec<InhibitRule>,
     pub receivers: BTreeMap<String, ReceiverConfig>,
     /// Rule files read.
     pub rule_files: Vec<PathBuf>,
 }
 
 impl Config {
+    /// `server.external_url`, or the address the agent listens on.
+    pub fn external_url(&self, listening: SocketAddr) -> String {
+        if self.external_url.is_empty() { format!("http://{listening}") } else { self.external_url.clone() }
+    }
+
     pub fn base_dir(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new("."))
     }
@@ -170,19 +181,29 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
             diag.at_value(r, format!("duplicate receiver name `{}`", r.value.name));
         }
     }
+    let names: Vec<&str> = receivers.keys().map(String::as_str).collect();
     let route = match &raw.route {
         None => {
             diag.whole("`route` is missing: name the receiver that gets alerts, e.g. `route: { receiver: ml-oncall }`");
-            RouteConfig { receiver: String::new() }
+            None
         }
-        Some(r) => {
-            if !receivers.contains_key(&r.value.receiver) {
-                let hint = diag::did_you_mean(&r.value.receiver, receivers.keys().map(String::as_str));
-                diag.at_value(r, format!("route: unknown receiver `{}`{hint}", r.value.receiver));
+        Some(r) => match r.value.validate(&names) {
+            Ok(route) => Some(route),
+            Err(errors) => {
+                for e in errors {
+                    diag.at_value(r, e);
+                }
+                None
             }
-            r.value.clone()
-        }
+        },
     };
+    let mut inhibit_rules = Vec::new();
+    for rule in &raw.inhibit_rules {
+        match rule.value.validate() {
+            Ok(()) => inhibit_rules.push(rule.value.clone()),
+            Err(e) => diag.at_value(rule, e),
+        }
+    }
 
     let mut rule_files = Vec::new();
     for pattern in &raw.rule_files {
@@ -231,7 +252,8 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
         redacted: redact::redacted_config(&text),
         sources,
         rules,
-        route,
+        route: route.expect("no errors means a route"),
+        inhibit_rules,
         receivers,
         rule_files,
     })

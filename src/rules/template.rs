@@ -52,7 +52,8 @@ impl Templates {
     }
 }
 
-fn describe(e: &minijinja::Error) -> String {
+/// A template error in one line, with the template line when known.
+pub fn describe(e: &minijinja::Error) -> String {
     let mut s = e.detail().map(str::to_string).unwrap_or_else(|| e.kind().to_string());
     if let Some(line) = e.line() {
         s = format!("{s} (template line {line})");

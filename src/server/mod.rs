@@ -1,8 +1,9 @@
 //! The HTTP server: `/metrics`, health and readiness, reload, and the JSON API
-//! (`/api/v1/...`). Mutating endpoints go through [`auth`].
+//! (`/api/v1/...`, silences included). Mutating endpoints go through [`auth`].
 
 mod api;
 mod auth;
+mod silences;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -18,6 +19,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::agent::ReloadRequest;
+use crate::agent::alerting::AlertingHandle;
 use crate::agent::live::Live;
 use crate::metrics::Metrics;
 use crate::util::secret::Secret;
@@ -29,6 +31,7 @@ pub struct AppState {
     /// Set once the state is loaded and every group is scheduled.
     pub ready: Arc<AtomicBool>,
     pub live: Arc<Live>,
+    pub alerting: Arc<AlertingHandle>,
     /// The bearer token mutating endpoints require, when one is configured.
     pub auth: Arc<RwLock<Option<Secret>>>,
     pub reload: mpsc::Sender<ReloadRequest>,
@@ -37,6 +40,8 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let mutating = Router::new()
         .route("/-/reload", post(reload))
+        .route("/api/v1/silences", post(silences::create))
+        .route("/api/v1/silences/{id}", axum::routing::delete(silences::expire))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
     Router::new()
         .route("/metrics", get(metrics))
@@ -45,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/alerts", get(api::alerts))
         .route("/api/v1/rules", get(api::rules))
         .route("/api/v1/status", get(api::status))
+        .route("/api/v1/silences", get(silences::list))
         .merge(mutating)
         .with_state(state)
 }

@@ -102,6 +102,15 @@ impl Store {
         Ok(())
     }
 
+    /// How many notifications wait for one integration.
+    pub fn pending_count(&self, receiver: &str, integration: usize) -> Result<i64, StateError> {
+        let conn = self.conn();
+        let n = conn
+            .prepare_cached("SELECT count(*) FROM outbox WHERE receiver = ?1 AND integration = ?2")?
+            .query_row(params![receiver, integration as i64], |r| r.get(0))?;
+        Ok(n)
+    }
+
     /// How many notifications wait, per (receiver, integration).
     pub fn pending_counts(&self) -> Result<HashMap<(String, usize), i64>, StateError> {
         let conn = self.conn();

@@ -20,8 +20,8 @@ async fn drift_alert_fires_once_retries_through_a_500_and_resolves() {
     .await;
     assert_eq!(slack.attempts(), 2, "one failed attempt, one retry");
     let blocks = firing["blocks"].to_string();
-    assert!(firing["text"].as_str().unwrap().starts_with("[FIRING] Drift: PSI "), "{firing}");
-    assert!(blocks.contains("*column*\\nx") && blocks.contains("*severity*\\npage"), "{blocks}");
+    assert!(firing["text"].as_str().unwrap().starts_with("[FIRING:1] Drift\n*[FIRING]* PSI "), "{firing}");
+    assert!(blocks.contains("`column=x`") && blocks.contains("`severity=page`"), "{blocks}");
     assert!(blocks.contains("<https://runbooks.example.com/drift|runbook>"), "{blocks}");
     assert!(blocks.contains("<http://mlwatch.test|mlwatch>"), "{blocks}");
     assert_eq!(firing["username"], "mlwatch");

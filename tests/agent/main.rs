@@ -55,7 +55,7 @@ sources:
   missing: {{ kind: file, path: "nowhere/*.csv" }}
   corrupt: {{ kind: file, path: "data/corrupt.parquet" }}
 rule_files: ["rules.yaml"]
-route: {{ receiver: oncall }}
+route: {{ receiver: oncall, group_wait: 0s, group_interval: 1s }}
 receivers:
   - name: oncall
     slack: [{{ api_url_file: slack-url, send_resolved: true, username: mlwatch }}]
@@ -84,7 +84,7 @@ groups:
 
 pub fn status_of(body: &serde_json::Value) -> &str {
     let text = body["text"].as_str().unwrap_or_default();
-    if text.starts_with("[FIRING]") {
+    if text.starts_with("[FIRING") {
         "firing"
     } else if text.starts_with("[RESOLVED]") {
         "resolved"

@@ -1,17 +1,23 @@
-//! Notifiers: one per integration kind. Each turns a notification into the
-//! receiver's wire format and reports whether a retry could help.
+//! Notifiers: one per integration kind. Each turns a group notification into
+//! the receiver's wire format and reports whether a retry could help.
 
+pub mod alertmanager;
+pub mod email;
+mod http;
 pub mod slack;
 pub mod stdout;
+pub mod webhook;
 
 use std::time::Duration;
 
-use super::Notification;
+use super::notification::GroupNotification;
 
-/// A built integration of a receiver.
+/// A built integration that takes grouped notifications through the outbox.
 #[derive(Debug)]
 pub enum Notifier {
     Slack(slack::SlackNotifier),
+    Email(Box<email::EmailNotifier>),
+    Webhook(webhook::WebhookNotifier),
     Stdout(stdout::StdoutNotifier),
 }
 
@@ -36,11 +42,21 @@ impl DeliveryError {
     }
 }
 
+/// A per-request timeout setting; 10 s unless configured.
+fn timeout(kind: &str, value: Option<&str>) -> Result<Duration, String> {
+    match value {
+        None => Ok(Duration::from_secs(10)),
+        Some(t) => crate::rules::schedule::parse_duration(&format!("{kind}: timeout"), t),
+    }
+}
+
 impl Notifier {
     /// The integration kind, as in config and the `integration` label.
     pub fn kind(&self) -> &'static str {
         match self {
             Notifier::Slack(_) => "slack",
+            Notifier::Email(_) => "email",
+            Notifier::Webhook(_) => "webhook",
             Notifier::Stdout(_) => "stdout",
         }
     }
@@ -49,13 +65,17 @@ impl Notifier {
     pub fn send_resolved(&self) -> bool {
         match self {
             Notifier::Slack(n) => n.send_resolved,
+            Notifier::Email(n) => n.send_resolved,
+            Notifier::Webhook(n) => n.send_resolved,
             Notifier::Stdout(n) => n.send_resolved,
         }
     }
 
-    pub async fn send(&self, n: &Notification) -> Result<(), DeliveryError> {
+    pub async fn send(&self, n: &GroupNotification) -> Result<(), DeliveryError> {
         match self {
             Notifier::Slack(s) => s.send(n).await,
+            Notifier::Email(s) => s.send(n).await,
+            Notifier::Webhook(s) => s.send(n).await,
             Notifier::Stdout(s) => s.send(n),
         }
     }

@@ -1,17 +1,18 @@
-//! The `stdout` integration: one line per notification, for local use and demos.
+//! The `stdout` integration: one line per alert, for local use and demos.
 
 use std::io::Write;
 
 use serde::Deserialize;
 
 use super::DeliveryError;
-use crate::alerting::Notification;
+use crate::alerting::format_value;
+use crate::alerting::notification::GroupNotification;
 
 /// `stdout: [{ format: text }]` under a receiver.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StdoutConfig {
-    /// `text` (one readable line) or `json` (one JSON object per line).
+    /// `text` (one readable line per alert) or `json` (the webhook payload, one line).
     #[serde(default)]
     pub format: StdoutFormat,
     /// Also print when an alert resolves.
@@ -44,12 +45,30 @@ impl StdoutConfig {
 }
 
 impl StdoutNotifier {
-    pub fn send(&self, n: &Notification) -> Result<(), DeliveryError> {
-        let line = match self.format {
-            StdoutFormat::Text => n.one_line(),
-            StdoutFormat::Json => serde_json::to_string(&n.to_json()).expect("notifications serialize"),
+    pub fn send(&self, n: &GroupNotification) -> Result<(), DeliveryError> {
+        let lines: Vec<String> = match self.format {
+            StdoutFormat::Json => vec![super::webhook::payload(n, 0).to_string()],
+            StdoutFormat::Text => n.alerts.iter().map(one_line).collect(),
         };
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{line}").and_then(|_| out.flush()).map_err(|e| DeliveryError::transient(format!("stdout: {e}")))
+        lines
+            .iter()
+            .try_for_each(|l| writeln!(out, "{l}"))
+            .and_then(|_| out.flush())
+            .map_err(|e| DeliveryError::transient(format!("stdout: {e}")))
     }
+}
+
+/// `FIRING FeatureDrift{column="age", tenant="acme"} value=0.3100: summary`
+fn one_line(a: &crate::alerting::notification::AlertOut) -> String {
+    let labels: Vec<String> =
+        a.labels.iter().filter(|(k, _)| k.as_str() != "alertname").map(|(k, v)| format!("{k}={v:?}")).collect();
+    let mut s = format!("{} {}{{{}}}", a.status.as_str().to_uppercase(), a.alertname(), labels.join(", "));
+    if let Some(v) = a.value {
+        s.push_str(&format!(" value={}", format_value(v)));
+    }
+    if let Some(summary) = a.annotations.get("summary") {
+        s.push_str(&format!(": {summary}"));
+    }
+    s
 }

@@ -1,0 +1,153 @@
+//! The `email` integration (lettre): SMTP with STARTTLS or implicit TLS,
+//! authentication, multipart text and HTML bodies.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::Deserialize;
+
+use super::DeliveryError;
+use crate::alerting::notification::GroupNotification;
+use crate::alerting::templates::{DEFAULT_EMAIL_HTML, DEFAULT_EMAIL_TEXT, DEFAULT_TITLE, MessageTemplates};
+use crate::util::secret::Secret;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// Recipients, comma-separated.
+    pub to: String,
+    pub from: String,
+    /// `host:port` of the SMTP server.
+    pub smarthost: String,
+    /// Name sent in EHLO. Default: this host's name.
+    #[serde(default)]
+    pub hello: Option<String>,
+    #[serde(default)]
+    pub auth_username: Option<String>,
+    #[serde(default)]
+    pub auth_password: Option<String>,
+    #[serde(default)]
+    pub auth_password_file: Option<PathBuf>,
+    /// Refuse to send without TLS (STARTTLS, or implicit TLS on port 465).
+    #[serde(default = "yes")]
+    pub require_tls: bool,
+    #[serde(default)]
+    pub send_resolved: bool,
+    #[serde(default)]
+    pub timeout: Option<String>,
+    /// Templates: subject (default `[FIRING:2] Alertname labels`), text and html bodies.
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub html: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub struct EmailNotifier {
+    from: Mailbox,
+    to: Vec<Mailbox>,
+    pub send_resolved: bool,
+    templates: MessageTemplates,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+}
+
+impl std::fmt::Debug for EmailNotifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailNotifier").field("from", &self.from).field("to", &self.to).finish_non_exhaustive()
+    }
+}
+
+impl EmailConfig {
+    fn templates(&self) -> Result<MessageTemplates, String> {
+        MessageTemplates::compile(&[
+            ("subject", self.subject.as_deref(), DEFAULT_TITLE),
+            ("text", self.text.as_deref(), DEFAULT_EMAIL_TEXT),
+            ("html", self.html.as_deref(), DEFAULT_EMAIL_HTML),
+        ])
+        .map_err(|e| format!("email: {e}"))
+    }
+
+    fn addresses(&self) -> Result<(Mailbox, Vec<Mailbox>, String, u16), String> {
+        let from: Mailbox = self.from.parse().map_err(|e| format!("email: from: `{}`: {e}", self.from))?;
+        let to = self
+            .to
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse::<Mailbox>().map_err(|e| format!("email: to: `{s}`: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        if to.is_empty() {
+            return Err("email: `to` names no recipient".into());
+        }
+        let (host, port) = self
+            .smarthost
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.trim_matches(['[', ']']).to_string(), p.parse::<u16>().ok()?)))
+            .ok_or_else(|| format!("email: smarthost `{}` must be host:port", self.smarthost))?;
+        Ok((from, to, host, port))
+    }
+
+    pub fn validate(&self) -> Result<Duration, String> {
+        self.addresses()?;
+        self.templates()?;
+        if self.auth_password.is_some() && self.auth_password_file.is_some() {
+            return Err("email: set either `auth_password` or `auth_password_file`, not both".into());
+        }
+        super::timeout("email", self.timeout.as_deref())
+    }
+
+    pub fn build(&self, base_dir: &Path) -> Result<EmailNotifier, String> {
+        let timeout = self.validate()?;
+        let (from, to, host, port) = self.addresses()?;
+        let params = TlsParameters::new(host.clone()).map_err(|e| format!("email: TLS: {e}"))?;
+        let tls = if port == 465 {
+            Tls::Wrapper(params)
+        } else if self.require_tls {
+            Tls::Required(params)
+        } else {
+            Tls::Opportunistic(params)
+        };
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).tls(tls).timeout(Some(timeout));
+        if let Some(h) = &self.hello {
+            builder = builder.hello_name(ClientId::Domain(h.clone()));
+        }
+        if let Some(user) = &self.auth_username {
+            let file = self.auth_password_file.as_ref().map(|p| crate::util::paths::resolve(base_dir, p));
+            let password = Secret::resolve(self.auth_password.as_deref(), file.as_deref(), "auth_password")
+                .map_err(|e| format!("email: {e}"))?;
+            builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_string()));
+        }
+        Ok(EmailNotifier { from, to, send_resolved: self.send_resolved, templates: self.templates()?, transport: builder.build() })
+    }
+}
+
+impl EmailNotifier {
+    pub fn message(&self, n: &GroupNotification) -> Result<Message, DeliveryError> {
+        let mut b = Message::builder().from(self.from.clone()).subject(self.templates.render("subject", n).replace('\n', " "));
+        for to in &self.to {
+            b = b.to(to.clone());
+        }
+        let body = MultiPart::alternative_plain_html(self.templates.render("text", n), self.templates.render("html", n));
+        b.multipart(body).map_err(|e| DeliveryError::permanent(format!("email: cannot build the message: {e}")))
+    }
+
+    pub async fn send(&self, n: &GroupNotification) -> Result<(), DeliveryError> {
+        let message = self.message(n)?;
+        match self.transport.send(message).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_permanent() => Err(DeliveryError::permanent(format!("email: {e}"))),
+            Err(e) => Err(DeliveryError::transient(format!("email: {e}"))),
+        }
+    }
+}

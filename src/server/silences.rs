@@ -1,0 +1,81 @@
+//! `/api/v1/silences`: list, create and expire silences. They are stored in
+//! the state file, so they survive restarts.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use rand::Rng;
+use serde_json::{Value, json};
+
+use super::AppState;
+use crate::alerting::silence::{NewSilence, SilenceState};
+
+type Answer = (StatusCode, Json<Value>);
+
+fn error(status: StatusCode, message: impl std::fmt::Display) -> Answer {
+    (status, Json(json!({ "status": "error", "error": message.to_string() })))
+}
+
+/// Every silence not long expired, with its state.
+pub async fn list(State(state): State<AppState>) -> Answer {
+    match state.alerting.store().load_silences(Utc::now()) {
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        Ok(silences) => {
+            let now = Utc::now();
+            let data: Vec<Value> = silences
+                .iter()
+                .map(|s| {
+                    let mut v = serde_json::to_value(s).expect("silences serialize");
+                    v["status"] = json!({ "state": s.state(now) });
+                    v
+                })
+                .collect();
+            (StatusCode::OK, Json(json!({ "status": "success", "data": data })))
+        }
+    }
+}
+
+pub async fn create(State(state): State<AppState>, body: String) -> Answer {
+    let new: NewSilence = match serde_json::from_str(&body) {
+        Ok(n) => n,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid silence: {e}")),
+    };
+    let id = format!("{:016x}", rand::rng().random::<u64>());
+    let silence = match new.into_silence(id.clone(), Utc::now()) {
+        Ok(s) => s,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    if let Err(e) = state.alerting.store().save_silence(&silence) {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, e);
+    }
+    let matchers: Vec<String> = silence.matchers.iter().map(ToString::to_string).collect();
+    tracing::info!(id = %id, matchers = ?matchers, ends_at = %silence.ends_at, created_by = %silence.created_by, "silence created");
+    if let Err(e) = state.alerting.refresh_silences() {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, e);
+    }
+    (StatusCode::OK, Json(json!({ "status": "success", "data": { "silenceID": id } })))
+}
+
+/// Expire a silence now (it stays listed as expired for a few days).
+pub async fn expire(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
+    let now = Utc::now();
+    let silences = match state.alerting.store().load_silences(now) {
+        Ok(s) => s,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
+    };
+    let Some(mut silence) = silences.into_iter().find(|s| s.id == id) else {
+        return error(StatusCode::NOT_FOUND, format!("no silence `{id}`"));
+    };
+    if silence.state(now) == SilenceState::Expired {
+        return error(StatusCode::CONFLICT, format!("silence `{id}` has already expired"));
+    }
+    silence.ends_at = now;
+    silence.starts_at = silence.starts_at.min(now);
+    silence.updated_at = now;
+    if let Err(e) = state.alerting.store().save_silence(&silence).and_then(|_| state.alerting.refresh_silences().map(drop)) {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, e);
+    }
+    tracing::info!(id = %id, "silence expired");
+    (StatusCode::OK, Json(json!({ "status": "success" })))
+}
