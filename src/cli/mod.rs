@@ -1,4 +1,4 @@
-//! The command line: `mlwatch run | check | baseline build`.
+//! The command line: `mlwatch run | check | baseline | drift | silence`.
 //!
 //! Exit codes: 0 success; 1 a check failed (`check` found problems); 2 usage or
 //! configuration errors.
@@ -9,6 +9,7 @@ mod data;
 mod drift;
 mod logging;
 mod run;
+mod silence;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -49,6 +50,53 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Compare two datasets (or a profile and a dataset) column by column.
     Drift(DriftArgs),
+    /// Silences of a running agent.
+    #[command(subcommand)]
+    Silence(SilenceCommand),
+}
+
+/// How to reach a running agent.
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The agent's base URL.
+    #[arg(long, env = "MLWATCH_URL", default_value = "http://127.0.0.1:9464")]
+    pub url: String,
+    /// File holding the bearer token (`server.bearer_token_file` of the agent).
+    #[arg(long, env = "MLWATCH_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SilenceCommand {
+    /// Silence alerts matching every matcher, e.g. `tenant=acme 'alertname=~".*Drift"'`.
+    Add {
+        #[command(flatten)]
+        agent: AgentArgs,
+        /// Matchers: `name=value`, `name!=value`, `name=~regex`, `name!~regex`.
+        #[arg(required = true)]
+        matchers: Vec<String>,
+        /// How long from now (humantime: 2h, 30m, 1d).
+        #[arg(long, default_value = "1h")]
+        duration: String,
+        /// Who silences (default: $USER).
+        #[arg(long, env = "USER", default_value = "mlwatch")]
+        author: String,
+        /// Why.
+        #[arg(long)]
+        comment: String,
+    },
+    /// List silences (active, pending, and recently expired).
+    List {
+        #[command(flatten)]
+        agent: AgentArgs,
+    },
+    /// Expire silences now.
+    Expire {
+        #[command(flatten)]
+        agent: AgentArgs,
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -156,5 +204,6 @@ pub fn main() -> ExitCode {
         Command::Baseline(BaselineCommand::Build(args)) => baseline::build(args),
         Command::Baseline(BaselineCommand::Show { profile }) => baseline::show(&profile),
         Command::Drift(args) => drift::drift(args),
+        Command::Silence(cmd) => silence::silence(cmd),
     }
 }

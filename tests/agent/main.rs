@@ -8,7 +8,10 @@ mod support;
 use std::path::Path;
 
 mod alerts;
+mod alertmanager;
 mod api;
+mod delivery;
+mod email;
 mod prometheus;
 mod reload;
 mod restart;
@@ -45,6 +48,13 @@ pub fn write_config(dir: &Path, slack_url: &str, groups: &str) {
 /// [`write_config`] with its own `server:` section.
 pub fn write_config_with(dir: &Path, slack_url: &str, groups: &str, server: &str) {
     std::fs::write(dir.join("slack-url"), format!("{slack_url}\n")).unwrap();
+    let receivers = "  - name: oncall\n    slack: [{ api_url_file: slack-url, send_resolved: true, username: mlwatch }]\n";
+    write_agent_config(dir, server, "{ receiver: oncall, group_wait: 0s, group_interval: 1s }", receivers, groups);
+}
+
+/// The whole config: `server:`, `route:`, the `receivers:` list (indented
+/// items) and the rule file.
+pub fn write_agent_config(dir: &Path, server: &str, route: &str, receivers: &str, groups: &str) {
     std::fs::write(
         dir.join("mlwatch.yaml"),
         format!(
@@ -55,11 +65,9 @@ sources:
   missing: {{ kind: file, path: "nowhere/*.csv" }}
   corrupt: {{ kind: file, path: "data/corrupt.parquet" }}
 rule_files: ["rules.yaml"]
-route: {{ receiver: oncall, group_wait: 0s, group_interval: 1s }}
+route: {route}
 receivers:
-  - name: oncall
-    slack: [{{ api_url_file: slack-url, send_resolved: true, username: mlwatch }}]
-"#
+{receivers}"#
         ),
     )
     .unwrap();

@@ -148,12 +148,34 @@ pub fn metric_value(text: &str, series: &str) -> Option<f64> {
 /// What a stand-in webhook receiver got.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// The status answered; 0 when the reply was held or slow (the sender gave up).
     pub status: u16,
     pub body: serde_json::Value,
+    pub at: Instant,
+}
+
+/// How a stand-in answers one request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Status(u16),
+    /// 429 with `Retry-After: N` seconds.
+    RetryAfter(u64),
+    /// An error status with Slack's style of body, e.g. 400 `invalid_payload`.
+    Error(u16, &'static str),
+    /// Answer 200 only after this long (past the sender's timeout).
+    Slow(Duration),
+    /// Never answer.
+    Hold,
+}
+
+impl From<u16> for Reply {
+    fn from(s: u16) -> Reply {
+        Reply::Status(s)
+    }
 }
 
 /// An HTTP receiver on 127.0.0.1 that records every POST and answers with the
-/// scripted statuses in turn (then 200).
+/// scripted replies in turn (then 200).
 #[derive(Clone)]
 pub struct StandIn {
     pub url: String,
@@ -162,14 +184,33 @@ pub struct StandIn {
 
 impl StandIn {
     pub async fn start(script: Vec<u16>) -> StandIn {
-        use axum::{Router, extract::State, http::StatusCode, routing::post};
-        type Shared = (Arc<Mutex<Vec<Received>>>, Arc<Mutex<std::collections::VecDeque<u16>>>);
-        async fn hook(State((got, script)): State<Shared>, body: String) -> (StatusCode, &'static str) {
-            let status = script.lock().unwrap().pop_front().unwrap_or(200);
+        StandIn::scripted(script.into_iter().map(Reply::from).collect()).await
+    }
+
+    pub async fn scripted(script: Vec<Reply>) -> StandIn {
+        use axum::{Router, extract::State, http::StatusCode, response::IntoResponse, routing::post};
+        type Shared = (Arc<Mutex<Vec<Received>>>, Arc<Mutex<std::collections::VecDeque<Reply>>>);
+        async fn hook(State((got, script)): State<Shared>, body: String) -> axum::response::Response {
+            let reply = script.lock().unwrap().pop_front().unwrap_or(Reply::Status(200));
             let body = serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body));
-            got.lock().unwrap().push(Received { status, body });
-            let text = if status == 200 { "ok" } else { "injected_failure" };
-            (StatusCode::from_u16(status).unwrap(), text)
+            let status = match &reply {
+                Reply::Status(s) | Reply::Error(s, _) => *s,
+                Reply::RetryAfter(_) => 429,
+                Reply::Slow(_) | Reply::Hold => 0,
+            };
+            got.lock().unwrap().push(Received { status, body, at: Instant::now() });
+            match reply {
+                Reply::Status(s) => (StatusCode::from_u16(s).unwrap(), if s == 200 { "ok" } else { "injected_failure" }).into_response(),
+                Reply::Error(s, text) => (StatusCode::from_u16(s).unwrap(), text).into_response(),
+                Reply::RetryAfter(secs) => {
+                    (StatusCode::TOO_MANY_REQUESTS, [("retry-after", secs.to_string())], "rate_limited").into_response()
+                }
+                Reply::Slow(d) => {
+                    tokio::time::sleep(d).await;
+                    (StatusCode::OK, "ok").into_response()
+                }
+                Reply::Hold => std::future::pending().await,
+            }
         }
         let received = Arc::new(Mutex::new(Vec::new()));
         let state: Shared = (received.clone(), Arc::new(Mutex::new(script.into())));
@@ -187,6 +228,10 @@ impl StandIn {
 
     pub fn attempts(&self) -> usize {
         self.received.lock().unwrap().len()
+    }
+
+    pub fn requests(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
     }
 }
 
@@ -233,4 +278,16 @@ pub fn required_program(name: &str) -> Option<PathBuf> {
         eprintln!("skipping: `{name}` is not installed (CI installs it; see .ci/run)");
     }
     found
+}
+
+/// Whether python3 can import `module` (a test peer such as aiosmtpd). Skips
+/// like [`required_program`] when it cannot, unless `MLWATCH_REQUIRE_SERVICES` is set.
+pub fn required_python_module(module: &str) -> bool {
+    let ok = required_program("python3").is_some()
+        && Command::new("python3").args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var_os("MLWATCH_REQUIRE_SERVICES").is_none(), "python module `{module}` is required but not installed");
+        eprintln!("skipping: python module `{module}` is not installed (CI installs it; see .ci/run)");
+    }
+    ok
 }

@@ -1,0 +1,54 @@
+//! Pushing to a real Alertmanager (Debian's `prometheus-alertmanager`) on
+//! 127.0.0.1: the alert shows up there, then resolves.
+
+use std::process::{Command, Stdio};
+
+use crate::support::{Agent, Service, free_port, required_program, wait_for, write_csv};
+use crate::{DRIFT_GROUP, build_baseline, drifted, healthy, write_agent_config};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_are_pushed_to_alertmanager_and_resolve_there() {
+    let Some(binary) = required_program("prometheus-alertmanager") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    build_baseline(dir.path());
+    write_csv(&dir.path().join("data/current.csv"), "x", drifted());
+    std::fs::write(dir.path().join("am.yml"), "route: { receiver: blackhole }\nreceivers: [{ name: blackhole }]\n").unwrap();
+    let port = free_port();
+    let _am = Service(
+        Command::new(binary)
+            .arg(format!("--config.file={}", dir.path().join("am.yml").display()))
+            .arg(format!("--storage.path={}", dir.path().join("am-data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let am = format!("http://127.0.0.1:{port}");
+    let receivers = format!("  - name: oncall\n    alertmanager: [{{ url: \"{am}\" }}]\n");
+    write_agent_config(dir.path(), r#"{ external_url: "http://mlwatch.test" }"#, "{ receiver: oncall }", &receivers, DRIFT_GROUP);
+    let agent = Agent::start(&dir.path().join("mlwatch.yaml")).await;
+
+    let alerts_url = format!("{am}/api/v2/alerts");
+    let active = wait_for("Alertmanager to hold the alert", async || {
+        let v: serde_json::Value = reqwest::get(&alerts_url).await.ok()?.json().await.ok()?;
+        v.as_array()?.iter().find(|a| a["labels"]["alertname"] == "Drift").cloned()
+    })
+    .await;
+    assert_eq!(active["status"]["state"], "active", "{active}");
+    assert_eq!(active["labels"]["column"], "x");
+    assert_eq!(active["labels"]["severity"], "page");
+    assert!(active["annotations"]["summary"].as_str().unwrap().starts_with("PSI "), "{active}");
+    assert_eq!(active["generatorURL"], "http://mlwatch.test/api/v1/alerts");
+
+    write_csv(&dir.path().join("data/current.csv"), "x", healthy(5));
+    wait_for("the alert to resolve in Alertmanager", async || {
+        let v: serde_json::Value = reqwest::get(&alerts_url).await.ok()?.json().await.ok()?;
+        let still_active = v.as_array()?.iter().any(|a| a["labels"]["alertname"] == "Drift" && a["status"]["state"] == "active");
+        (!still_active).then_some(())
+    })
+    .await;
+    assert_eq!(agent.terminate().await, Some(0));
+}
