@@ -9,7 +9,9 @@
 //!   series of named values.
 //! - [`rules`]: rule files (parse, validate), `when` conditions, annotation
 //!   templates, schedules, alert state, and the evaluation of one group.
-//! - [`alerting`]: receivers (Slack, stdout), routing and delivery with retries.
+//! - [`alerting`]: Alertmanager-style routing, grouping, silences and
+//!   inhibition; receivers (Slack, e-mail, webhook, Alertmanager, stdout);
+//!   durable delivery from the outbox.
 //! - [`metrics`]: every exported metric, defined once.
 //! - [`state`]: the durable state (SQLite): alert states, check history.
 //! - [`server`]: HTTP (`/metrics`, health, reload, the JSON API).
@@ -27,8 +29,10 @@
 //! 6. The alert state machine advances pending → firing → resolved with `for`
 //!    (`rules::alert`).
 //! 7. Alert states and values are written to the state file in one
-//!    transaction (`state`); then transitions go to the route's receiver,
-//!    whose integrations deliver them with retries (`alerting`).
+//!    transaction (`state`); then the alerts go to the dispatcher, which groups
+//!    them by route and, when a group is due, writes what each integration is
+//!    to be told to the outbox; delivery workers send it with retries
+//!    (`alerting::dispatch`, `alerting::delivery`).
 
 pub mod agent;
 pub mod alerting;

@@ -75,7 +75,7 @@ impl ReceiverConfig {
             grouped.push(Notifier::Slack(s.build(base_dir)?));
         }
         for s in &self.email {
-            grouped.push(Notifier::Email(Box::new(s.build(base_dir)?)));
+            grouped.push(Notifier::Email(s.build(base_dir)?));
         }
         for s in &self.webhook {
             grouped.push(Notifier::Webhook(s.build(base_dir)?));

@@ -37,7 +37,7 @@ async fn run(cmd: SilenceCommand) -> Result<(), Failure> {
         }
         SilenceCommand::List { agent } => {
             let answer = call(&agent, reqwest::Method::GET, "/api/v1/silences", None).await?;
-            println!("{:<17} {:<8} {:<25} {:<12} {}", "ID", "STATE", "ENDS", "CREATED BY", "MATCHERS / COMMENT");
+            println!("{:<17} {:<8} {:<25} {:<12} MATCHERS / COMMENT", "ID", "STATE", "ENDS", "CREATED BY");
             for s in answer["data"].as_array().into_iter().flatten() {
                 let matchers: Vec<&str> = s["matchers"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
                 println!(

@@ -29,7 +29,7 @@ fn start_sink(dir: &Path, port: u16, extra: &[&str]) -> Service {
 }
 
 fn email(smarthost: u16, auth: bool) -> String {
-    let auth = if auth { format!(", auth_username: mlwatch, auth_password_file: smtp-pass") } else { String::new() };
+    let auth = if auth { ", auth_username: mlwatch, auth_password_file: smtp-pass" } else { "" };
     format!(
         "[{{ to: \"oncall@example.com, ml@example.com\", from: \"mlwatch@example.com\", smarthost: \"127.0.0.1:{smarthost}\", require_tls: false, send_resolved: true, timeout: 5s{auth} }}]"
     )

@@ -15,6 +15,7 @@ mod email;
 mod prometheus;
 mod reload;
 mod restart;
+mod silences;
 
 use support::{mlwatch, write_csv};
 

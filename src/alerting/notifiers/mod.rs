@@ -13,10 +13,12 @@ use std::time::Duration;
 use super::notification::GroupNotification;
 
 /// A built integration that takes grouped notifications through the outbox.
+/// There is one per configured integration, so variant sizes do not matter.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Notifier {
     Slack(slack::SlackNotifier),
-    Email(Box<email::EmailNotifier>),
+    Email(email::EmailNotifier),
     Webhook(webhook::WebhookNotifier),
     Stdout(stdout::StdoutNotifier),
 }
