@@ -212,3 +212,18 @@ fn baseline_build_names_a_missing_source() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8(out.stderr).unwrap().contains("`/nonexistent/*.parquet` matches no files"));
 }
+
+#[test]
+fn check_reports_routing_mistakes() {
+    let out = mlwatch(&["check", "--config", fixture("check/routing.yaml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    for (place, message) in [
+        ("routing.yaml:3:3:", "route.group_wait: invalid duration `soon`"),
+        ("routing.yaml:3:3:", "route.routes[0]: unknown receiver `pagr` (did you mean `pager`?)"),
+        ("routing.yaml:9:5:", "`source_matchers` and `target_matchers` must not be empty"),
+        ("routing.yaml:12:5:", "receiver `oncall`: email: to: `not an address`"),
+    ] {
+        assert!(stdout.lines().any(|l| l.contains(place) && l.contains(message)), "missing `{place} … {message}` in:\n{stdout}");
+    }
+}

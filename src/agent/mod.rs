@@ -146,12 +146,13 @@ fn activate(core: &Core, auth: &RwLock<Option<Secret>>, p: Prepared, carried: &m
     let names: Vec<String> = p.config.rules.groups.iter().flat_map(|g| g.rules.iter().map(|r| r.name.clone())).collect();
     let redacted = p.config.redacted.clone();
     *auth.write().unwrap_or_else(|e| e.into_inner()) = p.bearer_token.clone();
+    let keep: Vec<&str> = names.iter().map(String::as_str).collect();
+    core.alerting.dispatcher().retain_rules(&keep);
     let generation = Generation::start(p, carried, core);
     for (rule, state) in carried.drain() {
         tracing::info!(rule = %rule, "rule removed; its series and alerts are dropped");
         state.remove_series(&rule, &core.metrics);
     }
-    let keep: Vec<&str> = names.iter().map(String::as_str).collect();
     if let Err(e) = core.store.retain_alert_rules(&keep) {
         tracing::error!(error = %e, "cannot drop the stored alerts of removed rules");
     }

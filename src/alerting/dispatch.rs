@@ -132,6 +132,11 @@ impl Dispatcher {
         }
     }
 
+    /// Forget the alerts of rules that are gone (a reload removed them).
+    pub fn retain_rules(&mut self, rules: &[&str]) {
+        self.alerts.retain(|_, k| rules.contains(&k.rule.as_str()));
+    }
+
     pub fn set_silences(&mut self, silences: Vec<Silence>) {
         self.silences = silences;
     }

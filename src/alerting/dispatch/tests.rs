@@ -266,3 +266,13 @@ fn a_restarted_dispatcher_with_the_stored_log_does_not_repeat_itself() {
     assert_eq!(resolved.iter().map(summary).collect::<Vec<_>>(), ["oncall#0: [RESOLVED] Drift tenant=acme [resolved: acme/age]"]);
     assert_eq!(resolved[0].log, None, "nothing firing: the entry is forgotten");
 }
+
+#[test]
+fn alerts_of_removed_rules_are_forgotten() {
+    let mut h = Harness::new(&SCENARIOS[0]);
+    h.set("Drift", "acme/age", true, 0);
+    h.set("Other", "acme/x", true, 0);
+    h.d.retain_rules(&["Other"]);
+    let sent: Vec<String> = h.d.flush_due(at(30)).iter().map(summary).collect();
+    assert_eq!(sent, ["oncall#0: [FIRING:1] Other tenant=acme [acme/x]"]);
+}
