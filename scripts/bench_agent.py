@@ -124,10 +124,12 @@ def main():
             conn.getresponse().read()
             latencies.append((time.perf_counter() - t) * 1000)
         conn.close()
+        _, rss2 = proc_stat(agent.pid)
         latencies.sort()
         print(f"rules: {len(rules)}; /metrics: {series} series, {len(text) / 1024:.0f} KiB")
         print(f"idle resident memory: {max(rss0, rss1):.1f} MiB (target < 50 MiB)")
         print(f"idle CPU: {cpu1 - cpu0:.2f} CPU-seconds per minute")
+        print(f"resident memory after the scrapes: {rss2:.1f} MiB")
         print(f"/metrics scrape over 1000 requests: median {statistics.median(latencies):.2f} ms, "
               f"p99 {latencies[989]:.2f} ms, max {latencies[-1]:.2f} ms (target p99 < 20 ms)")
     finally:

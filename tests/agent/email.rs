@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::support::{Agent, Service, free_port, metric_value, required_python_module, wait_for, write_csv};
+use crate::support::{Agent, Service, free_port, metric_value, required_program, required_python_module, wait_for, write_csv};
 use crate::{DRIFT_GROUP, build_baseline, drifted, healthy, write_agent_config};
 
 const PASSWORD: &str = "s3cr3t-smtp-pw";
@@ -93,4 +93,84 @@ async fn email_is_sent_with_both_parts_and_failures_are_told_apart() {
     let logs = agent.log_messages();
     assert_eq!(agent.terminate().await, Some(0));
     assert!(!logs.contains(PASSWORD) && !status.contains(PASSWORD), "the SMTP password leaked");
+}
+
+/// A test CA and a server certificate for 127.0.0.1 it signed, made with openssl.
+fn make_certificates(dir: &Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    run(&[&["req", "-x509"][..], &ec, &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=mlwatch test CA"]].concat());
+    run(&[&["req"][..], &ec, &["-keyout", "key.pem", "-out", "leaf.csr", "-subj", "/CN=127.0.0.1"]].concat());
+    std::fs::write(dir.join("leaf.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n").unwrap();
+    run(&[
+        "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "cert.pem", "-days", "2",
+        "-extfile", "leaf.ext",
+    ]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_uses_starttls_or_implicit_tls_and_refuses_to_go_without() {
+    if !required_python_module("aiosmtpd") || required_program("openssl").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    build_baseline(dir.path());
+    write_csv(&dir.path().join("data/current.csv"), "x", drifted());
+    make_certificates(dir.path());
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    let inbox = |name: &str| dir.path().join(name);
+    let _starttls = start_sink(&inbox("starttls"), ports[0], &["--starttls", cert, key, "--user", "mlwatch", "--password", PASSWORD]);
+    let _implicit = start_sink(&inbox("implicit"), ports[1], &["--implicit-tls", cert, key]);
+    let _plain = start_sink(&inbox("plain"), ports[2], &[]);
+    let _untrusted = start_sink(&inbox("untrusted"), ports[3], &["--starttls", cert, key]);
+    std::fs::write(dir.path().join("smtp-pass"), PASSWORD).unwrap();
+    let mail = |port: u16, extra: &str| {
+        format!("[{{ to: oncall@example.com, from: mlwatch@example.com, smarthost: \"127.0.0.1:{port}\", timeout: 5s{extra} }}]")
+    };
+    let ca = ", tls_config: { ca_file: ca.pem }";
+    let receivers = format!(
+        "  - name: starttls\n    email: {}\n  - name: implicit\n    email: {}\n  - name: plain\n    email: {}\n  - name: untrusted\n    email: {}\n",
+        mail(ports[0], &format!("{ca}, auth_username: mlwatch, auth_password_file: smtp-pass")),
+        mail(ports[1], &format!("{ca}, implicit_tls: true")),
+        mail(ports[2], ca),
+        mail(ports[3], ""),
+    );
+    let every = |r: &str| format!("{{ matchers: ['alertname=Drift'], receiver: {r}, continue: true }}");
+    let route = format!(
+        "{{ receiver: starttls, group_wait: 0s, routes: [{}, {}, {}, {}] }}",
+        every("starttls"),
+        every("implicit"),
+        every("plain"),
+        every("untrusted")
+    );
+    write_agent_config(dir.path(), "{}", &route, &receivers, DRIFT_GROUP);
+    let agent = Agent::start(&dir.path().join("mlwatch.yaml")).await;
+
+    for name in ["starttls", "implicit"] {
+        let (eml, _) = wait_for(&format!("the e-mail over {name}"), async || message(&inbox(name), 1)).await;
+        assert!(eml.contains("Subject: [FIRING:1] Drift\r\n"), "{eml}");
+    }
+    // No STARTTLS where TLS is required: a permanent failure. An untrusted
+    // certificate: refused at every attempt (it may be fixed on the server).
+    wait_for("both refusals to go without trusted TLS", async || {
+        let m = agent.metrics().await;
+        let count = |r: &str, result: &str| {
+            metric_value(&m, &format!(r#"mlwatch_notifications_total{{integration="email",receiver="{r}",result="{result}"}}"#))
+        };
+        (count("plain", "failure")? == 1.0 && count("untrusted", "retry")? >= 1.0).then_some(())
+    })
+    .await;
+    for name in ["plain", "untrusted"] {
+        assert!(message(&inbox(name), 1).is_none(), "{name}: nothing may be sent");
+    }
+    let logs = agent.log_messages();
+    assert!(logs.contains("STARTTLS is not supported"), "{logs}");
+    assert!(logs.contains("invalid peer certificate"), "{logs}");
+    assert_eq!(agent.terminate().await, Some(0));
 }

@@ -1,10 +1,13 @@
 """A real SMTP server for the e-mail tests (aiosmtpd), on 127.0.0.1.
 
 Usage: smtp_sink.py PORT DIR [--refuse] [--user USER --password PASSWORD]
+                     [--starttls CERT KEY | --implicit-tls CERT KEY]
 
 Saves every accepted message as DIR/<n>.eml with the envelope in DIR/<n>.rcpt.
 With --refuse, every recipient is rejected with 550. With --user, clients must
 authenticate (PLAIN or LOGIN; allowed without TLS, this is a loopback test peer).
+With --starttls the server requires STARTTLS; with --implicit-tls it speaks TLS
+from the first byte.
 Prints "ready" once listening.
 """
 
@@ -12,6 +15,7 @@ import argparse
 import logging
 import os
 import signal
+import ssl
 import warnings
 
 from aiosmtpd.controller import Controller
@@ -44,13 +48,15 @@ class Sink:
 def main():
     # Auth without TLS is what this loopback peer is for; keep its warnings quiet.
     warnings.simplefilter("ignore")
-    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    logging.getLogger("mail.log").setLevel(logging.CRITICAL)
     p = argparse.ArgumentParser()
     p.add_argument("port", type=int)
     p.add_argument("dir")
     p.add_argument("--refuse", action="store_true")
     p.add_argument("--user")
     p.add_argument("--password")
+    p.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
+    p.add_argument("--implicit-tls", nargs=2, metavar=("CERT", "KEY"))
     a = p.parse_args()
 
     def authenticate(server, session, envelope, mechanism, auth_data):
@@ -60,6 +66,14 @@ def main():
     kwargs = {}
     if a.user:
         kwargs = dict(authenticator=authenticate, auth_require_tls=False, auth_required=True)
+    for pair, extra in ((a.starttls, "starttls"), (a.implicit_tls, "implicit")):
+        if pair:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(*pair)
+            if extra == "starttls":
+                kwargs.update(tls_context=ctx, require_starttls=True)
+            else:
+                kwargs.update(ssl_context=ctx)
     controller = Controller(Sink(a.dir, a.refuse), hostname="127.0.0.1", port=a.port, **kwargs)
     controller.start()
     print("ready", flush=True)

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
@@ -33,9 +33,14 @@ pub struct EmailConfig {
     pub auth_password: Option<String>,
     #[serde(default)]
     pub auth_password_file: Option<PathBuf>,
-    /// Refuse to send without TLS (STARTTLS, or implicit TLS on port 465).
+    /// Refuse to send without TLS (STARTTLS, or implicit TLS).
     #[serde(default = "yes")]
     pub require_tls: bool,
+    /// TLS from the first byte instead of STARTTLS. Default: on for port 465.
+    #[serde(default)]
+    pub implicit_tls: Option<bool>,
+    #[serde(default)]
+    pub tls_config: Option<TlsConfig>,
     #[serde(default)]
     pub send_resolved: bool,
     #[serde(default)]
@@ -47,6 +52,19 @@ pub struct EmailConfig {
     pub text: Option<String>,
     #[serde(default)]
     pub html: Option<String>,
+}
+
+/// `tls_config:` (as Alertmanager's).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file of the CA that signed the server's certificate; when set, only
+    /// that CA is trusted (an internal mail relay, say).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Name to verify the certificate against. Default: the smarthost's host.
+    #[serde(default)]
+    pub server_name: Option<String>,
 }
 
 fn yes() -> bool {
@@ -109,8 +127,18 @@ impl EmailConfig {
     pub fn build(&self, base_dir: &Path) -> Result<EmailNotifier, String> {
         let timeout = self.validate()?;
         let (from, to, host, port) = self.addresses()?;
-        let params = TlsParameters::new(host.clone()).map_err(|e| format!("email: TLS: {e}"))?;
-        let tls = if port == 465 {
+        let tls_config = self.tls_config.as_ref();
+        let server_name = tls_config.and_then(|t| t.server_name.clone()).unwrap_or_else(|| host.clone());
+        let mut params = TlsParameters::builder(server_name);
+        if let Some(ca) = tls_config.and_then(|t| t.ca_file.as_ref()) {
+            let path = crate::util::paths::resolve(base_dir, ca);
+            let pem = std::fs::read(&path).map_err(|e| format!("email: tls_config.ca_file: cannot read {}: {e}", path.display()))?;
+            let cert = Certificate::from_pem(&pem)
+                .map_err(|e| format!("email: tls_config.ca_file: {} is not a PEM certificate: {e}", path.display()))?;
+            params = params.certificate_store(CertificateStore::None).add_root_certificate(cert);
+        }
+        let params = params.build().map_err(|e| format!("email: TLS: {e}"))?;
+        let tls = if self.implicit_tls.unwrap_or(port == 465) {
             Tls::Wrapper(params)
         } else if self.require_tls {
             Tls::Required(params)
@@ -146,7 +174,9 @@ impl EmailNotifier {
         let message = self.message(n)?;
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(DeliveryError::permanent(format!("email: {e}"))),
+            // A rejected message, or TLS that cannot be had (no STARTTLS where
+            // required, an untrusted certificate): retrying will not help.
+            Err(e) if e.is_permanent() || e.is_tls() || e.is_client() => Err(DeliveryError::permanent(format!("email: {e}"))),
             Err(e) => Err(DeliveryError::transient(format!("email: {e}"))),
         }
     }
