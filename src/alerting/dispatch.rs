@@ -141,6 +141,14 @@ impl Dispatcher {
         self.silences = silences;
     }
 
+    /// Why an alert with `labels` would not be notified now: the ids of the
+    /// active silences that match it, and whether a firing alert inhibits it.
+    pub fn suppression(&self, labels: &Labels, now: DateTime<Utc>) -> (Vec<String>, bool) {
+        let silenced_by = self.silences.iter().filter(|s| s.mutes(labels, now)).map(|s| s.id.clone()).collect();
+        let firing = self.alerts.values().filter(|k| k.alert.state == AlertState::Firing).map(|k| &k.alert.labels);
+        (silenced_by, inhibited(&self.config.inhibit_rules, labels, firing))
+    }
+
     /// The alerts of `rule` after an evaluation (pending ones are ignored).
     pub fn ingest(&mut self, rule: &str, alerts: &[Alert], now: DateTime<Utc>) {
         let mut seen = BTreeSet::new();

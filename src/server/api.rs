@@ -12,9 +12,23 @@ fn success(data: Value) -> Json<Value> {
     Json(json!({ "status": "success", "data": data }))
 }
 
-/// Alerts pending or firing now.
+/// Alerts pending or firing now, each with `silencedBy` (silence ids) and
+/// `inhibited`: why a firing alert may not have been notified.
 pub async fn alerts(State(state): State<AppState>) -> Json<Value> {
-    success(json!({ "alerts": state.live.active_alerts() }))
+    let now = Utc::now();
+    let alerts = state.live.active_alerts();
+    let dispatcher = state.alerting.dispatcher();
+    let alerts: Vec<Value> = alerts
+        .iter()
+        .map(|a| {
+            let (silenced_by, inhibited) = dispatcher.suppression(&a.labels, now);
+            let mut v = serde_json::to_value(a).expect("alerts serialize");
+            v["silencedBy"] = json!(silenced_by);
+            v["inhibited"] = json!(inhibited);
+            v
+        })
+        .collect();
+    success(json!({ "alerts": alerts }))
 }
 
 /// Every group and rule with health, last evaluation and alerts.

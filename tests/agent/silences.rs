@@ -63,6 +63,9 @@ async fn a_silence_survives_a_restart_and_mutes_until_expired() {
     let n = agent.metric(evals).await.unwrap();
     wait_for("three more evaluations", async || (agent.metric(evals).await? >= n + 3.0).then_some(())).await;
     assert_eq!(hook.attempts(), 0, "silenced");
+    let alerts = agent.get_json("/api/v1/alerts").await;
+    assert_eq!(alerts["data"]["alerts"][0]["silencedBy"], serde_json::json!([id]), "{alerts}");
+    assert_eq!(alerts["data"]["alerts"][0]["inhibited"], false);
     assert_eq!(agent.metric(r#"mlwatch_silences{state="active"}"#).await, Some(1.0));
 
     // Expired: the alert is news now.

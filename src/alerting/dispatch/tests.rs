@@ -276,3 +276,22 @@ fn alerts_of_removed_rules_are_forgotten() {
     let sent: Vec<String> = h.d.flush_due(at(30)).iter().map(summary).collect();
     assert_eq!(sent, ["oncall#0: [FIRING:1] Other tenant=acme [acme/x]"]);
 }
+
+#[test]
+fn suppression_names_the_silences_and_the_inhibition() {
+    let s = &SCENARIOS[5]; // inhibit rule: Stalled mutes Drift of the same tenant
+    let mut h = Harness::new(s);
+    h.set("Stalled", "acme/pipeline", true, 0);
+    h.set("Drift", "acme/age", true, 0);
+    let silence = NewSilence {
+        matchers: vec![Matcher::parse("column=acme/age").unwrap()],
+        starts_at: None,
+        ends_at: at(100),
+        created_by: "test".into(),
+        comment: "why".into(),
+    };
+    h.d.set_silences(vec![silence.into_silence("s1".into(), at(0)).unwrap()]);
+    assert_eq!(h.d.suppression(&labels("Drift", "acme/age"), at(10)), (vec!["s1".to_string()], true));
+    assert_eq!(h.d.suppression(&labels("Drift", "globex/age"), at(10)), (vec![], false));
+    assert_eq!(h.d.suppression(&labels("Drift", "acme/age"), at(100)), (vec![], true), "the silence ended");
+}
