@@ -9,12 +9,15 @@ use chrono::Utc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::alerting::dispatch::{DispatchConfig, Dispatcher, IntegrationInfo};
+use crate::alerting::dispatch::{DispatchConfig, Dispatcher, IntegrationInfo, Outgoing};
 use crate::alerting::silence::{Silence, SilenceState};
 use crate::alerting::Receiver;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::state::{StateError, Store};
+
+/// How soon a flush the state file refused is offered again.
+const STATE_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Shared handle on the dispatcher.
 pub struct AlertingHandle {
@@ -90,17 +93,25 @@ impl AlertingHandle {
 
     /// Flush due groups into the outbox and wake their workers, until cancelled.
     pub async fn run(self: Arc<Self>, token: CancellationToken) {
+        // A flush the state file could not take (a full disk, say) is kept and
+        // offered again, so its notifications are late rather than lost.
+        let mut unsaved: Vec<Outgoing> = Vec::new();
         loop {
             let now = Utc::now();
-            let outgoing = self.dispatcher().flush_due(now);
-            if !outgoing.is_empty() {
+            unsaved.extend(self.dispatcher().flush_due(now));
+            if !unsaved.is_empty() {
                 let store = self.store.clone();
-                let batch = outgoing.clone();
-                let stored = tokio::task::spawn_blocking(move || store.enqueue(&batch, now)).await.expect("no panic");
+                let batch = std::mem::take(&mut unsaved);
+                let (batch, stored) = tokio::task::spawn_blocking(move || {
+                    let r = store.enqueue(&batch, now);
+                    (batch, r)
+                })
+                .await
+                .expect("no panic");
                 match stored {
                     Ok(()) => {
                         let workers = self.workers.read().unwrap_or_else(|p| p.into_inner());
-                        for o in outgoing.iter().filter(|o| o.notification.is_some()) {
+                        for o in batch.iter().filter(|o| o.notification.is_some()) {
                             match workers.get(&(o.key.receiver.clone(), o.key.integration)) {
                                 Some(bell) => bell.notify_one(),
                                 None => tracing::warn!(receiver = %o.key.receiver, "no integration to deliver to"),
@@ -109,15 +120,18 @@ impl AlertingHandle {
                     }
                     Err(e) => {
                         self.metrics.state_write_failures_total.inc();
-                        let lost = outgoing.iter().filter(|o| o.notification.is_some()).count();
-                        tracing::error!(error = %e, notifications = lost, "cannot write notifications to the outbox; they are lost");
+                        tracing::error!(error = %e, retry_in = ?STATE_RETRY, "cannot write notifications to the outbox; will try again");
+                        unsaved = batch;
                     }
                 }
             }
             // Wake at the next due group, or when something changes. Silences
             // that start or end are noticed at their groups' next flush.
             let next = self.dispatcher().next_due();
-            let wait = next.map(|t| (t - Utc::now()).to_std().unwrap_or_default());
+            let mut wait = next.map(|t| (t - Utc::now()).to_std().unwrap_or_default());
+            if !unsaved.is_empty() {
+                wait = Some(wait.map_or(STATE_RETRY, |w| w.min(STATE_RETRY)));
+            }
             tokio::select! {
                 _ = self.changed.notified() => {}
                 _ = async { match wait { Some(w) => tokio::time::sleep(w).await, None => std::future::pending().await } } => {}

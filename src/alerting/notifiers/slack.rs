@@ -2,7 +2,9 @@
 //! plain-text fallback, at most one message per second per webhook. Secrets
 //! come from `api_url_file` or `${ENV}`; they never reach logs.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -64,8 +66,17 @@ pub struct SlackNotifier {
     pub send_resolved: bool,
     templates: MessageTemplates,
     client: reqwest::Client,
-    /// When the next message may go.
-    next_allowed: Mutex<Option<Instant>>,
+    /// When the next message to this webhook may go; shared by every
+    /// integration posting to the same URL, and kept across reloads.
+    next_allowed: Arc<Mutex<Option<Instant>>>,
+}
+
+/// The pacing gate of a webhook URL.
+fn gate(url: &Secret) -> Arc<Mutex<Option<Instant>>> {
+    type Gates = std::sync::Mutex<HashMap<String, Arc<Mutex<Option<Instant>>>>>;
+    static GATES: LazyLock<Gates> = LazyLock::new(Default::default);
+    let mut gates = GATES.lock().unwrap_or_else(|p| p.into_inner());
+    gates.entry(url.expose().to_string()).or_default().clone()
 }
 
 impl SlackConfig {
@@ -90,13 +101,13 @@ impl SlackConfig {
         let url = Secret::resolve(self.api_url.as_deref(), file.as_deref(), "api_url").map_err(|e| format!("slack: {e}"))?;
         http::check_url(url.expose(), "slack: api_url")?;
         Ok(SlackNotifier {
+            next_allowed: gate(&url),
             url,
             channel: self.channel.clone(),
             username: self.username.clone(),
             send_resolved: self.send_resolved,
             templates: self.templates()?,
             client: http::client(timeout).map_err(|e| format!("slack: {e}"))?,
-            next_allowed: Mutex::new(None),
         })
     }
 }
@@ -165,6 +176,17 @@ mod tests {
         assert_eq!(t.chars().count(), HEADER_MAX);
         assert!(t.ends_with("(truncated)"));
         assert_eq!(truncate("short", HEADER_MAX), "short");
+    }
+
+    #[test]
+    fn integrations_posting_to_one_webhook_share_its_pace() {
+        let build = |url: &str| {
+            let cfg: SlackConfig = serde_saphyr::from_str(&format!("api_url: {url}")).unwrap();
+            cfg.build(Path::new(".")).unwrap()
+        };
+        let (a, b, c) = (build("http://127.0.0.1:9/one"), build("http://127.0.0.1:9/one"), build("http://127.0.0.1:9/two"));
+        assert!(Arc::ptr_eq(&a.next_allowed, &b.next_allowed));
+        assert!(!Arc::ptr_eq(&a.next_allowed, &c.next_allowed));
     }
 
     #[test]
