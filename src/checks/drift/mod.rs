@@ -91,10 +91,10 @@ impl DriftCheck {
                 let known: Vec<&str> = profile.columns.keys().map(String::as_str).collect();
                 return Err(format!("column `{c}` is not in the baseline profile (it has: {})", known.join(", ")));
             };
-            if matches!(col, crate::baseline::ColumnProfile::Categorical(_)) {
-                if let Some(m) = self.methods.iter().find(|m| matches!(m, DriftMethod::Ks | DriftMethod::Wasserstein)) {
-                    return Err(format!("column `{c}` is categorical; {} needs a numeric column", m.as_str()));
-                }
+            if matches!(col, crate::baseline::ColumnProfile::Categorical(_))
+                && let Some(m) = self.methods.iter().find(|m| matches!(m, DriftMethod::Ks | DriftMethod::Wasserstein))
+            {
+                return Err(format!("column `{c}` is categorical; {} needs a numeric column", m.as_str()));
             }
         }
         Ok(())
