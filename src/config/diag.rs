@@ -147,11 +147,10 @@ fn yaml_diagnostic(file: &Path, text: &str, err: &serde_saphyr::Error) -> Diagno
     }
     let loc = err.location().unwrap_or(Location::UNKNOWN);
     // Type errors point at the value; name the key in front of it.
-    if let Some(key) = key_before(text, loc.line(), loc.column()) {
-        if !message.contains(&format!("`{key}`")) {
+    if let Some(key) = key_before(text, loc.line(), loc.column())
+        && !message.contains(&format!("`{key}`")) {
             message = format!("{key}: {message}");
         }
-    }
     Diagnostic { file: file.to_path_buf(), line: loc.line(), column: loc.column(), message }
 }
 

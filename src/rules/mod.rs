@@ -216,11 +216,10 @@ fn validate_rule(
     let baseline = r.baseline.as_ref().map(|b| match &b.value {
         RawBaseline::Profile(p) => BaselineSpec { path: crate::util::paths::resolve(base_dir, p), at: Position::new(diag.file, &b.referenced) },
     });
-    if let Some(c) = &check {
-        if c.needs_baseline() && baseline.is_none() {
+    if let Some(c) = &check
+        && c.needs_baseline() && baseline.is_none() {
             diag.at_value(&r.check, format!("rule `{name}`: a {} check needs `baseline: {{ profile: FILE }}`", c.kind()));
         }
-    }
     for (key, value) in &r.labels {
         if let Err(e) = check_label_name(key) {
             diag.at_value(value, format!("rule `{name}`: label `{key}`: {e}"));

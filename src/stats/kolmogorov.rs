@@ -269,7 +269,7 @@ fn pomeranz_cdf(n: u64, x: f64) -> f64 {
             let start = (j1 - k1) as usize;
             let len = (nj2 - j1 + 1) as usize;
             let src = &v0[(k1 - v0s) as usize..];
-            for out in 0..len {
+            for (out, slot) in v1.iter_mut().enumerate().take(len) {
                 let c = start + out;
                 let mut s = 0.0;
                 for a in 0..=c.min(ln2 as usize - 1) {
@@ -278,7 +278,7 @@ fn pomeranz_cdf(n: u64, x: f64) -> f64 {
                         s += src.get(a).copied().unwrap_or(0.0) * pwrs[b];
                     }
                 }
-                v1[out] = s;
+                *slot = s;
             }
             let max = v1.iter().copied().fold(0.0, f64::max);
             if max > 0.0 && max < EM128 {
