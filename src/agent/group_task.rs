@@ -240,7 +240,7 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
     };
 
     shared.live.update_rule(&group.name, name, |view| {
-        view.health = if messages.is_empty() { Health::Ok } else { Health::Err };
+        view.health = if messages.is_empty() { Health::Ok } else { Health::Error };
         view.last_error = (!messages.is_empty()).then(|| messages.join("; "));
         view.last_evaluation = Some(now);
         view.evaluation_time = Some(result.duration.as_secs_f64());

@@ -17,7 +17,8 @@ pub enum Health {
     /// Not evaluated since it was (re)loaded.
     Unknown,
     Ok,
-    Err,
+    /// The last evaluation failed (see `lastError`).
+    Error,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -119,6 +119,13 @@ async fn bad_input_is_named_counted_and_does_not_stop_other_rules() {
     .await;
     let m = agent.metrics().await;
     assert!(m.contains(r#"mlwatch_drift_psi{column="x",rule="Healthy",tenant=""}"#), "{m}");
+    let rules = agent.get_json("/api/v1/rules").await;
+    for g in rules["data"]["groups"].as_array().unwrap() {
+        let r = &g["rules"][0];
+        let expected = if r["name"] == "Healthy" { "ok" } else { "error" };
+        assert_eq!(r["health"], expected, "{r}");
+        assert_eq!(r["lastError"].is_string(), expected == "error", "{r}");
+    }
     let healthy_failures = m.lines().filter(|l| l.starts_with("mlwatch_rule_evaluation_failures_total") && l.contains(r#"rule="Healthy""#));
     assert_eq!(healthy_failures.count(), 0, "{m}");
 
