@@ -140,7 +140,8 @@ impl Live {
 
     /// (pending, firing) counts across every rule.
     pub fn alert_counts(&self) -> (i64, i64) {
-        self.active_alerts().iter().fold((0, 0), |(p, f), a| match a.state {
+        let groups = self.groups.read().unwrap_or_else(|p| p.into_inner());
+        groups.iter().flat_map(|g| &g.rules).flat_map(|r| &r.alerts).fold((0, 0), |(p, f), a| match a.state {
             AlertState::Pending => (p + 1, f),
             AlertState::Firing => (p, f + 1),
             AlertState::Resolved => (p, f),

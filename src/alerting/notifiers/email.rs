@@ -34,7 +34,7 @@ pub struct EmailConfig {
     #[serde(default)]
     pub auth_password_file: Option<PathBuf>,
     /// Refuse to send without TLS (STARTTLS, or implicit TLS).
-    #[serde(default = "yes")]
+    #[serde(default = "super::default_true")]
     pub require_tls: bool,
     /// TLS from the first byte instead of STARTTLS. Default: on for port 465.
     #[serde(default)]
@@ -65,10 +65,6 @@ pub struct TlsConfig {
     /// Name to verify the certificate against. Default: the smarthost's host.
     #[serde(default)]
     pub server_name: Option<String>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 pub struct EmailNotifier {

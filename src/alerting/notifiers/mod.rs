@@ -44,6 +44,11 @@ impl DeliveryError {
     }
 }
 
+/// Serde default for `send_resolved` and the like.
+fn default_true() -> bool {
+    true
+}
+
 /// A per-request timeout setting; 10 s unless configured.
 fn timeout(kind: &str, value: Option<&str>) -> Result<Duration, String> {
     match value {

@@ -41,7 +41,7 @@ pub struct SlackConfig {
     #[serde(default)]
     pub username: Option<String>,
     /// Also notify when an alert resolves.
-    #[serde(default = "yes")]
+    #[serde(default = "super::default_true")]
     pub send_resolved: bool,
     /// Per-request timeout (humantime). Default 10s.
     #[serde(default)]
@@ -52,10 +52,6 @@ pub struct SlackConfig {
     /// Body template, Slack mrkdwn. Default: each alert with summary, labels, value, runbook.
     #[serde(default)]
     pub text: Option<String>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug)]

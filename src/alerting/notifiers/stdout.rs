@@ -16,12 +16,8 @@ pub struct StdoutConfig {
     #[serde(default)]
     pub format: StdoutFormat,
     /// Also print when an alert resolves.
-    #[serde(default = "yes")]
+    #[serde(default = "super::default_true")]
     pub send_resolved: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -19,17 +19,13 @@ pub struct WebhookConfig {
     pub url: Option<String>,
     #[serde(default)]
     pub url_file: Option<PathBuf>,
-    #[serde(default = "yes")]
+    #[serde(default = "super::default_true")]
     pub send_resolved: bool,
     /// Most alerts in one payload; 0 means all (the rest are counted in `truncatedAlerts`).
     #[serde(default)]
     pub max_alerts: usize,
     #[serde(default)]
     pub timeout: Option<String>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug)]
