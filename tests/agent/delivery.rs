@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::support::{Agent, Reply, StandIn, metric_value, wait_for, write_csv};
-use crate::{DRIFT_GROUP, build_baseline, drifted, healthy, write_agent_config};
+use crate::{DRIFT_GROUP, build_baseline, drift_group, drift_rule, drifted, healthy, write_agent_config};
 
 const SERVER: &str = r#"{ external_url: "http://mlwatch.test" }"#;
 const ROUTE: &str = "{ receiver: oncall, group_wait: 0s, group_interval: 1s }";
@@ -71,12 +71,7 @@ async fn faults_are_retried_honoured_or_given_up_and_each_message_arrives_once()
 }
 
 fn three_rules() -> String {
-    let rule = |name: &str| {
-        format!(
-            "      - alert: {name}\n        check: {{ drift: {{ columns: [x], method: psi }} }}\n        baseline: {{ profile: base.json }}\n        when: \"psi > 0.2\"\n"
-        )
-    };
-    format!("groups:\n  - name: drift\n    source: current\n    interval: 1s\n    rules:\n{}{}{}", rule("DriftA"), rule("DriftB"), rule("DriftC"))
+    drift_group(&["DriftA", "DriftB", "DriftC"].map(|name| drift_rule(name, "psi", "psi > 0.2", "")))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -75,6 +75,23 @@ receivers:
     std::fs::write(dir.join("rules.yaml"), groups).unwrap();
 }
 
+/// One drift rule on column `x` against `base.json`; `extra` adds YAML keys
+/// (e.g. `for: 15s`) at the rule's indentation.
+pub fn drift_rule(name: &str, method: &str, when: &str, extra: &str) -> String {
+    let mut r = format!(
+        "      - alert: {name}\n        check: {{ drift: {{ columns: [x], method: {method} }} }}\n        baseline: {{ profile: base.json }}\n        when: \"{when}\"\n"
+    );
+    if !extra.is_empty() {
+        r.push_str(&format!("        {extra}\n"));
+    }
+    r
+}
+
+/// A rule file with one group, `drift`, on source `current`, every second.
+pub fn drift_group(rules: &[String]) -> String {
+    format!("groups:\n  - name: drift\n    source: current\n    interval: 1s\n    rules:\n{}", rules.concat())
+}
+
 pub const DRIFT_GROUP: &str = r#"
 groups:
   - name: drift

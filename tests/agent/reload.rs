@@ -2,21 +2,10 @@
 //! without losing alert states.
 
 use crate::support::{Agent, StandIn, metric_value, wait_for, write_csv};
-use crate::{build_baseline, drifted, status_of, write_config};
+use crate::{build_baseline, drift_group, drift_rule, drifted, status_of, write_config};
 
 fn rule(name: &str, method: &str) -> String {
-    format!(
-        r#"
-      - alert: {name}
-        check: {{ drift: {{ columns: [x], method: {method} }} }}
-        baseline: {{ profile: base.json }}
-        when: "statistic > 0.2"
-"#
-    )
-}
-
-fn group(rules: &[String]) -> String {
-    format!("groups:\n  - name: drift\n    source: current\n    interval: 1s\n    rules:{}", rules.concat())
+    drift_rule(name, method, "statistic > 0.2", "")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,7 +15,7 @@ async fn a_broken_reload_keeps_the_old_rules_and_a_good_one_keeps_alert_states()
     build_baseline(dir.path());
     write_csv(&dir.path().join("data/current.csv"), "x", drifted());
     let slack = StandIn::start(vec![]).await;
-    write_config(dir.path(), &slack.url, &group(&[rule("Drift", "psi"), rule("Old", "ks")]));
+    write_config(dir.path(), &slack.url, &drift_group(&[rule("Drift", "psi"), rule("Old", "ks")]));
     let agent = Agent::start(&dir.path().join("mlwatch.yaml")).await;
     let firing_alert = async || {
         let v = agent.get_json("/api/v1/alerts").await;
@@ -35,7 +24,7 @@ async fn a_broken_reload_keeps_the_old_rules_and_a_good_one_keeps_alert_states()
     let before = wait_for("Drift to fire", firing_alert).await;
 
     // Broken: an unknown key. The reload is refused with the file and line.
-    std::fs::write(dir.path().join("rules.yaml"), group(&[rule("Drift", "psi")]).replace("interval: 1s", "interval: 1s\n    intervl: 2s")).unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), drift_group(&[rule("Drift", "psi")]).replace("interval: 1s", "interval: 1s\n    intervl: 2s")).unwrap();
     let (status, body) = agent.post("/-/reload", None).await;
     assert_eq!(status, 500, "{body}");
     assert!(body.contains("rules.yaml:") && body.contains("intervl"), "{body}");
@@ -49,7 +38,7 @@ async fn a_broken_reload_keeps_the_old_rules_and_a_good_one_keeps_alert_states()
     wait_for("the old rules to keep running", async || (agent.metric(evals).await? >= n + 2.0).then_some(())).await;
 
     // Good, by SIGHUP: Old goes, New comes, Drift stays firing as it was.
-    std::fs::write(dir.path().join("rules.yaml"), group(&[rule("Drift", "psi"), rule("New", "js")])).unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), drift_group(&[rule("Drift", "psi"), rule("New", "js")])).unwrap();
     agent.signal("HUP");
     wait_for("the reload", async || (agent.metric("mlwatch_config_last_reload_successful").await? == 1.0).then_some(())).await;
     let new_evals = r#"mlwatch_rule_evaluations_total{rule="New"}"#;

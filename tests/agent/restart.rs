@@ -4,25 +4,12 @@
 use chrono::{DateTime, Utc};
 
 use crate::support::{Agent, StandIn, wait_for, write_csv};
-use crate::{build_baseline, drifted, status_of, write_config};
+use crate::{build_baseline, drift_group, drift_rule, drifted, status_of, write_config};
 
 const HOLD_SECS: i64 = 15;
 
 fn pending_group() -> String {
-    format!(
-        r#"
-groups:
-  - name: drift
-    source: current
-    interval: 1s
-    rules:
-      - alert: Drift
-        check: {{ drift: {{ columns: [x], method: psi }} }}
-        baseline: {{ profile: base.json }}
-        when: "psi > 0.2"
-        for: {HOLD_SECS}s
-"#
-    )
+    drift_group(&[drift_rule("Drift", "psi", "psi > 0.2", &format!("for: {HOLD_SECS}s"))])
 }
 
 /// The one alert the API shows, once `pred` holds for it.
