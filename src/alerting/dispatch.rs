@@ -193,10 +193,14 @@ impl Dispatcher {
     /// Flush every group that is due at `now`. The caller stores the result
     /// (log entries and notifications in one transaction) before delivering.
     pub fn flush_due(&mut self, now: DateTime<Utc>) -> Vec<Outgoing> {
+        let due: Vec<String> = self.groups.iter().filter(|(_, g)| g.next_flush <= now).map(|(k, _)| k.clone()).collect();
+        if due.is_empty() {
+            return Vec::new();
+        }
+        // Inhibition sources: every firing alert.
         let firing: Vec<Labels> =
             self.alerts.values().filter(|k| k.alert.state == AlertState::Firing).map(|k| k.alert.labels.clone()).collect();
         let mut out = Vec::new();
-        let due: Vec<String> = self.groups.iter().filter(|(_, g)| g.next_flush <= now).map(|(k, _)| k.clone()).collect();
         for key in due {
             let mut group = self.groups.remove(&key).expect("listed");
             group.members.retain(|fp| self.alerts.contains_key(fp));
