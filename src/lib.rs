@@ -40,6 +40,7 @@ pub mod baseline;
 pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod labels;
 pub mod metrics;
 pub mod rules;
 pub mod server;

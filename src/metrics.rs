@@ -5,38 +5,41 @@
 
 use std::collections::HashMap;
 
+use crate::labels::Labels;
 use prometheus::{
     Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
-/// Labels of every check-value gauge.
-pub const CHECK_LABELS: &[&str] = &["rule", "tenant", "column"];
+/// Labels every check-value gauge starts with; each kind's own follow.
+pub const CHECK_LABELS: &[&str] = &["rule", "tenant"];
 
-/// Check values exported as gauges: (check kind, value name, metric, help).
-/// Values not listed (aliases such as `statistic`) are for conditions only.
-pub const CHECK_VALUES: &[(&str, &str, &str, &str)] = &[
-    ("drift", "psi", "mlwatch_drift_psi", "Population Stability Index of the current window against the baseline."),
-    ("drift", "ks_statistic", "mlwatch_drift_ks_statistic", "Two-sample Kolmogorov-Smirnov statistic against the baseline."),
-    ("drift", "ks_pvalue", "mlwatch_drift_ks_pvalue", "Two-sided p-value of the Kolmogorov-Smirnov test against the baseline."),
-    ("drift", "chi2_statistic", "mlwatch_drift_chi2_statistic", "Chi-square goodness-of-fit statistic against the baseline proportions."),
-    ("drift", "chi2_pvalue", "mlwatch_drift_chi2_pvalue", "P-value of the chi-square goodness-of-fit test."),
-    ("drift", "js_distance", "mlwatch_drift_js_distance", "Jensen-Shannon distance (base 2, 0..1) to the baseline."),
-    ("drift", "wasserstein", "mlwatch_drift_wasserstein_normalized", "Wasserstein-1 distance divided by the baseline standard deviation."),
-    ("drift", "wasserstein_raw", "mlwatch_drift_wasserstein", "Wasserstein-1 distance to the baseline, in the column's units."),
-    ("drift", "unseen_ratio", "mlwatch_drift_unseen_category_ratio", "Share of current values in categories the baseline never had."),
-    ("drift", "count", "mlwatch_drift_sample_values", "Usable (finite, non-null) values in the current window."),
-    ("drift", "dropped", "mlwatch_drift_dropped_values", "Null, NaN and infinite values dropped from the current window."),
-];
+/// A check-value gauge and the label keys after `rule` and `tenant`.
+struct CheckGauge {
+    gauge: GaugeVec,
+    labels: &'static [&'static str],
+}
+
+/// One exported check-value series, to remove it when it goes away.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExportedSeries {
+    kind: &'static str,
+    value: &'static str,
+    label_values: Vec<String>,
+}
 
 /// The agent's metrics and the registry they are exported from.
 pub struct Metrics {
     registry: Registry,
-    check_values: HashMap<(&'static str, &'static str), GaugeVec>,
+    /// By (check kind, value name), from the kinds' declarations.
+    check_values: HashMap<(&'static str, &'static str), CheckGauge>,
+    pub window_rows: GaugeVec,
     pub rule_evaluations_total: IntCounterVec,
     pub rule_evaluation_failures_total: IntCounterVec,
     pub rule_evaluation_duration_seconds: HistogramVec,
     pub rule_last_evaluation_timestamp_seconds: GaugeVec,
     pub source_rows_read_total: IntCounterVec,
+    pub source_files_read_total: IntCounterVec,
+    pub tenants: IntGaugeVec,
     pub alerts: IntGaugeVec,
     pub notifications_total: IntCounterVec,
     pub notification_queue_length: IntGaugeVec,
@@ -58,11 +61,26 @@ impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
         let mut check_values = HashMap::new();
-        for &(check, value, name, help) in CHECK_VALUES {
-            let g = GaugeVec::new(Opts::new(name, help), CHECK_LABELS).expect("valid metric");
-            registry.register(Box::new(g.clone())).expect("unique metric");
-            check_values.insert((check, value), g);
+        for spec in crate::checks::specs() {
+            let labels: Vec<&str> = CHECK_LABELS.iter().chain(spec.labels).copied().collect();
+            let mut add = |value: &'static str, name: String, help: &str| {
+                let gauge = GaugeVec::new(Opts::new(name, help), &labels).expect("valid metric");
+                registry.register(Box::new(gauge.clone())).expect("unique metric");
+                check_values.insert((spec.kind, value), CheckGauge { gauge, labels: spec.labels });
+            };
+            for v in spec.values {
+                if let Some(name) = v.metric {
+                    add(v.name, name.to_string(), v.help);
+                }
+            }
+            add("threshold", format!("mlwatch_{}_learned_threshold", spec.kind), "Threshold learned from the tenant's baseline (mean + k standard deviations of the primary value between baseline chunks).");
         }
+        let window_rows = GaugeVec::new(
+            Opts::new("mlwatch_window_rows", "Rows of the tenant in the rule's last evaluated window (0 when its data stopped)."),
+            CHECK_LABELS,
+        )
+        .expect("valid metric");
+        registry.register(Box::new(window_rows.clone())).expect("unique metric");
         let counter = |name: &str, help: &str, labels: &[&str]| {
             let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
             registry.register(Box::new(c.clone())).expect("unique metric");
@@ -93,6 +111,8 @@ impl Metrics {
         .expect("valid metric");
         registry.register(Box::new(rule_last_evaluation_timestamp_seconds.clone())).expect("unique metric");
         let source_rows_read_total = counter("mlwatch_source_rows_read_total", "Rows read from sources.", &["source"]);
+        let source_files_read_total = counter("mlwatch_source_files_read_total", "Files opened to read sources.", &["source"]);
+        let tenants = int_gauge("mlwatch_tenants", "Tenants a group knows (seen within its forget_tenants_after).", &["group"]);
         let alerts = int_gauge("mlwatch_alerts", "Alerts by state.", &["alertstate"]);
         let notifications_total = counter(
             "mlwatch_notifications_total",
@@ -141,11 +161,14 @@ impl Metrics {
         Metrics {
             registry,
             check_values,
+            window_rows,
             rule_evaluations_total,
             rule_evaluation_failures_total,
             rule_evaluation_duration_seconds,
             rule_last_evaluation_timestamp_seconds,
             source_rows_read_total,
+            source_files_read_total,
+            tenants,
             alerts,
             notifications_total,
             notification_queue_length,
@@ -169,9 +192,28 @@ impl Metrics {
         }
     }
 
-    /// The gauge family of a check value, if that value is exported.
-    pub fn check_value(&self, check: &str, value: &str) -> Option<&GaugeVec> {
-        self.check_values.iter().find(|((c, v), _)| *c == check && *v == value).map(|(_, g)| g)
+    /// Set check value `value` of a series of `rule`, if that value is exported.
+    /// Returns the series, for [`Metrics::remove_check_value`] once it is gone.
+    pub fn set_check_value(&self, kind: &'static str, value: &'static str, rule: &str, labels: &Labels, v: f64) -> Option<ExportedSeries> {
+        let g = self.check_values.get(&(kind, value))?;
+        let mut label_values = vec![rule.to_string(), labels.get("tenant").cloned().unwrap_or_default()];
+        label_values.extend(g.labels.iter().map(|k| labels.get(*k).cloned().unwrap_or_default()));
+        g.gauge.with_label_values(&label_values.iter().map(String::as_str).collect::<Vec<_>>()).set(v);
+        Some(ExportedSeries { kind, value, label_values })
+    }
+
+    /// Set the rows of a tenant's window for `rule` (`mlwatch_window_rows`).
+    pub fn set_window_rows(&self, rule: &str, tenant: &str, rows: f64) -> ExportedSeries {
+        self.window_rows.with_label_values(&[rule, tenant]).set(rows);
+        ExportedSeries { kind: "", value: "rows", label_values: vec![rule.to_string(), tenant.to_string()] }
+    }
+
+    pub fn remove_check_value(&self, s: &ExportedSeries) {
+        if s.kind.is_empty() {
+            let _ = self.window_rows.remove_label_values(&s.label_values.iter().map(String::as_str).collect::<Vec<_>>());
+        } else if let Some(g) = self.check_values.get(&(s.kind, s.value)) {
+            let _ = g.gauge.remove_label_values(&s.label_values.iter().map(String::as_str).collect::<Vec<_>>());
+        }
     }
 
     /// The Prometheus text exposition of every metric.

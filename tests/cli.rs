@@ -87,6 +87,46 @@ fn check_reports_a_missing_baseline_at_the_rule() {
     assert!(stdout.contains("base.json: cannot read baseline profile"), "{stdout}");
 }
 
+/// A copy of the good fixture config in a temporary directory, with `extra`
+/// appended to `mlwatch.yaml`.
+fn good_config_with(extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let good = fixture("check/good");
+    for f in ["mlwatch.yaml", "rules/drift.yaml", "data/d.csv", "base.json"] {
+        std::fs::create_dir_all(dir.path().join(f).parent().unwrap()).unwrap();
+        std::fs::copy(good.join(f), dir.path().join(f)).unwrap();
+    }
+    let mut text = std::fs::read_to_string(dir.path().join("mlwatch.yaml")).unwrap();
+    text.push_str(extra);
+    std::fs::write(dir.path().join("mlwatch.yaml"), text).unwrap();
+    dir
+}
+
+#[test]
+fn check_reads_the_bearer_token_file_as_the_agent_does() {
+    // Regression: `check` re-implemented the agent's preparation and skipped the token file.
+    let dir = good_config_with("server: { bearer_token_file: missing-token }\n");
+    let out = mlwatch(&["check", "--config", dir.path().join("mlwatch.yaml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("server.bearer_token_file: cannot read") && stdout.contains("missing-token"), "{stdout}");
+    std::fs::write(dir.path().join("missing-token"), "\n").unwrap();
+    let out = mlwatch(&["check", "--config", dir.path().join("mlwatch.yaml").to_str().unwrap()]);
+    assert!(String::from_utf8(out.stdout).unwrap().contains("missing-token is empty"));
+}
+
+#[test]
+fn text_logs_carry_no_colour_codes_when_not_at_a_terminal() {
+    // Regression: log lines carried ANSI escapes into files and pipes.
+    let dir = good_config_with("storage: { path: not-a-directory }\n");
+    std::fs::write(dir.path().join("not-a-directory"), "a file").unwrap();
+    let out = mlwatch(&["run", "--listen", "127.0.0.1:0", "--config", dir.path().join("mlwatch.yaml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("ERROR"), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "escape codes in: {stderr:?}");
+}
+
 #[test]
 fn usage_errors_exit_2_and_invalid_config_stops_run_with_2() {
     assert_eq!(mlwatch(&["check", "--no-such-flag"]).status.code(), Some(2));

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use chrono::Utc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -15,6 +14,7 @@ use crate::alerting::Receiver;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::state::{StateError, Store};
+use crate::util::clock::Clock;
 
 /// How soon a flush the state file refused is offered again.
 const STATE_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
@@ -24,10 +24,11 @@ pub struct AlertingHandle {
     dispatcher: Mutex<Dispatcher>,
     /// Rung when alerts or silences changed: the dispatch task looks again.
     changed: Notify,
-    /// Each delivery worker's bell, by (receiver, integration index).
-    workers: RwLock<HashMap<(String, usize), Arc<Notify>>>,
+    /// Each delivery worker's bell, by (receiver, integration name).
+    workers: RwLock<HashMap<(String, String), Arc<Notify>>>,
     store: Arc<Store>,
     metrics: Arc<Metrics>,
+    clock: Clock,
 }
 
 /// The dispatcher's view of a configuration.
@@ -38,7 +39,7 @@ pub fn dispatch_config(config: &Config, receivers: &HashMap<String, Receiver>, e
         integrations: receivers
             .iter()
             .map(|(name, r)| {
-                (name.clone(), r.grouped.iter().map(|n| IntegrationInfo { send_resolved: n.send_resolved() }).collect())
+                (name.clone(), r.grouped.iter().map(|(key, n)| IntegrationInfo { name: key.clone(), send_resolved: n.send_resolved() }).collect())
             })
             .collect(),
         external_url: external_url.to_string(),
@@ -47,7 +48,7 @@ pub fn dispatch_config(config: &Config, receivers: &HashMap<String, Receiver>, e
 
 impl AlertingHandle {
     /// A dispatcher that remembers what was sent (the notification log) and the silences.
-    pub fn open(config: DispatchConfig, store: Arc<Store>, metrics: Arc<Metrics>) -> Result<AlertingHandle, StateError> {
+    pub fn open(config: DispatchConfig, store: Arc<Store>, metrics: Arc<Metrics>, clock: Clock) -> Result<AlertingHandle, StateError> {
         let log = store.load_notification_log()?;
         let handle = AlertingHandle {
             dispatcher: Mutex::new(Dispatcher::new(config, log, vec![])),
@@ -55,6 +56,7 @@ impl AlertingHandle {
             workers: RwLock::default(),
             store,
             metrics,
+            clock,
         };
         handle.refresh_silences()?;
         Ok(handle)
@@ -69,7 +71,7 @@ impl AlertingHandle {
         self.changed.notify_one();
     }
 
-    pub fn set_workers(&self, workers: HashMap<(String, usize), Arc<Notify>>) {
+    pub fn set_workers(&self, workers: HashMap<(String, String), Arc<Notify>>) {
         *self.workers.write().unwrap_or_else(|p| p.into_inner()) = workers;
     }
 
@@ -77,9 +79,14 @@ impl AlertingHandle {
         &self.store
     }
 
+    /// The agent's clock.
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
     /// Read the silences from the state file into the dispatcher.
     pub fn refresh_silences(&self) -> Result<Vec<Silence>, StateError> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let silences = self.store.load_silences(now)?;
         for state in [SilenceState::Active, SilenceState::Pending, SilenceState::Expired] {
             let n = silences.iter().filter(|s| s.state(now) == state).count();
@@ -97,7 +104,7 @@ impl AlertingHandle {
         // offered again, so its notifications are late rather than lost.
         let mut unsaved: Vec<Outgoing> = Vec::new();
         loop {
-            let now = Utc::now();
+            let now = self.clock.now();
             unsaved.extend(self.dispatcher().flush_due(now));
             if !unsaved.is_empty() {
                 let store = self.store.clone();
@@ -112,7 +119,7 @@ impl AlertingHandle {
                     Ok(()) => {
                         let workers = self.workers.read().unwrap_or_else(|p| p.into_inner());
                         for o in batch.iter().filter(|o| o.notification.is_some()) {
-                            match workers.get(&(o.key.receiver.clone(), o.key.integration)) {
+                            match workers.get(&(o.key.receiver.clone(), o.key.integration.clone())) {
                                 Some(bell) => bell.notify_one(),
                                 None => tracing::warn!(receiver = %o.key.receiver, "no integration to deliver to"),
                             }
@@ -128,7 +135,7 @@ impl AlertingHandle {
             // Wake at the next due group, or when something changes. Silences
             // that start or end are noticed at their groups' next flush.
             let next = self.dispatcher().next_due();
-            let mut wait = next.map(|t| (t - Utc::now()).to_std().unwrap_or_default());
+            let mut wait = next.map(|t| self.clock.until(t));
             if !unsaved.is_empty() {
                 wait = Some(wait.map_or(STATE_RETRY, |w| w.min(STATE_RETRY)));
             }

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::Utc;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -29,24 +28,29 @@ impl Generation {
         let config = p.config;
         let external_url = config.external_url(core.address);
         let token = core.token.child_token();
-        core.alerting.dispatcher().reconfigure(dispatch_config(&config, &p.receivers, &external_url), Utc::now());
+        core.alerting.dispatcher().reconfigure(dispatch_config(&config, &p.receivers, &external_url), core.clock.now());
 
         // Delivery workers, one per grouped integration; what waits in the outbox
         // for integrations that no longer exist is dropped.
         let mut bells = HashMap::new();
+        // Before schema 3, integrations were numbered by position in their
+        // receiver: that order (slack, email, webhook, stdout) names them now.
+        let legacy_names: Vec<(String, Vec<String>)> =
+            p.receivers.iter().map(|(n, r)| (n.clone(), r.grouped.iter().map(|(k, _)| k.clone()).collect())).collect();
         let mut workers = Vec::new();
         let mut alertmanagers = HashMap::new();
         for (name, receiver) in p.receivers {
-            for (index, notifier) in receiver.grouped.into_iter().enumerate() {
+            for (integration, notifier) in receiver.grouped {
                 let wake = Arc::new(Notify::new());
-                bells.insert((name.clone(), index), wake.clone());
+                bells.insert((name.clone(), integration.clone()), wake.clone());
                 let worker = Worker {
                     receiver: name.clone(),
-                    index,
+                    integration,
                     notifier,
                     store: core.store.clone(),
                     metrics: core.metrics.clone(),
                     wake,
+                    clock: core.clock,
                 };
                 workers.push(core.tracker.spawn(worker.run(token.clone())));
             }
@@ -54,7 +58,12 @@ impl Generation {
                 alertmanagers.insert(name, receiver.alertmanagers.into_iter().map(Arc::new).collect());
             }
         }
-        let keys: Vec<(String, usize)> = bells.keys().cloned().collect();
+        let keys: Vec<(String, String)> = bells.keys().cloned().collect();
+        match core.store.rename_legacy_integrations(&legacy_names) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "queued notifications and the notification log moved to named integrations"),
+            Err(e) => tracing::error!(error = %e, "cannot rename the integrations of an older state file"),
+        }
         match core.store.drop_pending_except(&keys) {
             Ok(0) => {}
             Ok(n) => tracing::warn!(notifications = n, "dropped notifications queued for integrations that are no longer configured"),
@@ -73,6 +82,8 @@ impl Generation {
             metrics: core.metrics.clone(),
             store: core.store.clone(),
             live: core.live.clone(),
+            clock: core.clock,
+            tracker: core.tracker.clone(),
         });
         core.live.set_groups(&config.rules.groups, &|name| {
             carried.get(name).map(|s| s.alerts.alerts().cloned().collect()).unwrap_or_default()

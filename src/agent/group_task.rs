@@ -2,24 +2,26 @@
 //! values, advance alert states, store both, and hand the alerts to the
 //! dispatcher (and to Alertmanagers).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
 use super::alerting::AlertingHandle;
 use super::live::{Health, Live};
 use crate::alerting::notifiers::alertmanager::{AlertmanagerNotifier, am_alert};
 use crate::alerting::route::Route;
-use crate::config::Baselines;
-use crate::metrics::Metrics;
-use crate::rules::alert::{Active, Alert, AlertSet, AlertState, Labels, Transition};
-use crate::rules::eval::{RuleResult, evaluate_group};
-use crate::rules::template::{TemplateContext, Templates};
+use crate::baseline::Baselines;
+use crate::metrics::{ExportedSeries, Metrics};
+use crate::rules::advance::{advance, recorded_values};
+use crate::rules::alert::{Alert, AlertSet, AlertState, Transition};
+use crate::rules::eval::{EvalEnv, RuleResult, evaluate_group};
+use crate::rules::template::Templates;
 use crate::rules::{Group, Rule};
 use crate::sources::Source;
 use crate::state::{RuleRecord, SeriesKey, Store};
+use crate::util::clock::Clock;
 
 /// Everything a group's loop needs, shared with the rest of the agent.
 pub struct Shared {
@@ -33,16 +35,16 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub store: Arc<Store>,
     pub live: Arc<Live>,
+    pub clock: Clock,
+    /// Where pushes to Alertmanagers run, so shutdown waits for them.
+    pub tracker: tokio_util::task::TaskTracker,
 }
-
-/// A gauge series a rule set: (check kind, value name, label values).
-type Exported = (&'static str, &'static str, [String; 3]);
 
 /// What a rule carries from one evaluation to the next, and across reloads.
 #[derive(Default)]
 pub struct RuleState {
     pub alerts: AlertSet,
-    exported: HashSet<Exported>,
+    exported: HashSet<ExportedSeries>,
     /// The failures last logged, so a persisting problem is logged once.
     last_failures: Vec<String>,
 }
@@ -54,7 +56,9 @@ impl RuleState {
 
     /// Remove every series of this rule (the rule went away).
     pub fn remove_series(&self, rule: &str, metrics: &Metrics) {
-        remove_series(metrics, self.exported.iter());
+        for s in &self.exported {
+            metrics.remove_check_value(s);
+        }
         metrics.forget_rule(rule);
     }
 }
@@ -65,12 +69,13 @@ pub struct GroupTask {
     shared: Arc<Shared>,
     /// Per rule, in the group's order.
     rules: Vec<RuleState>,
+    /// Tenants seen, with when they were last seen (kept in the state file).
+    tenants: BTreeMap<String, DateTime<Utc>>,
 }
 
 /// What one rule's evaluation produced for the store and the dispatcher.
 struct Applied {
-    /// The rule's alerts, when it was fully evaluated.
-    alerts: Option<Vec<Alert>>,
+    alerts: Vec<Alert>,
     values: Vec<(SeriesKey, f64)>,
 }
 
@@ -78,43 +83,53 @@ impl GroupTask {
     /// A task for `group`, taking the rules' states out of `carried` (by rule name).
     pub fn new(group: Group, source: Source, shared: Arc<Shared>, carried: &mut HashMap<String, RuleState>) -> Self {
         let rules = group.rules.iter().map(|r| carried.remove(&r.name).unwrap_or_default()).collect();
-        GroupTask { group: Arc::new(group), source: Arc::new(source), shared, rules }
+        let tenants = shared.store.load_tenants(&group.name).unwrap_or_else(|e| {
+            tracing::error!(group = %group.name, error = %e, "cannot read the group's known tenants; starting without");
+            BTreeMap::new()
+        });
+        GroupTask { group: Arc::new(group), source: Arc::new(source), shared, rules, tenants }
     }
 
     /// Evaluate now, then on every tick of the schedule, until cancelled.
     /// Returns the rules' states, so a reload can carry them over.
     pub async fn run(mut self, token: CancellationToken) -> Vec<(String, RuleState)> {
         tracing::info!(group = %self.group.name, schedule = %self.group.schedule, rules = self.group.rules.len(), "group started");
+        let clock = self.shared.clock;
         loop {
             if !self.evaluate_once(&token).await {
                 break;
             }
-            let now = Utc::now();
-            let next = self.group.schedule.next_after(now);
+            let next = self.group.schedule.next_after(clock.now());
             self.shared.live.set_next_evaluation(&self.group.name, next);
             let Some(next) = next else {
                 tracing::warn!(group = %self.group.name, "schedule has no further runs; group stopped");
                 token.cancelled().await;
                 break;
             };
-            let wait = (next - now).to_std().unwrap_or_default();
             tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
+                _ = clock.sleep_until(next) => {}
                 _ = token.cancelled() => break,
             }
         }
         self.group.rules.iter().map(|r| r.name.clone()).zip(self.rules).collect()
     }
 
+    /// Tenants seen within the group's `forget_tenants_after` of `now`.
+    fn known_tenants(&self, now: DateTime<Utc>) -> BTreeSet<String> {
+        let horizon = chrono::Duration::from_std(self.group.forget_tenants_after).unwrap_or(chrono::Duration::MAX);
+        self.tenants.iter().filter(|(_, seen)| now - **seen <= horizon).map(|(t, _)| t.clone()).collect()
+    }
+
     /// One evaluation. Returns false when shutdown interrupted it.
     async fn evaluate_once(&mut self, token: &CancellationToken) -> bool {
-        // Milliseconds: what the state file keeps, so a restored alert equals the one stored.
-        let now = Utc::now().trunc_subsecs(3);
-        let (group, source, baselines) = (self.group.clone(), self.source.clone(), self.shared.baselines.clone());
+        let now = self.shared.clock.now_ms();
+        let known = self.known_tenants(now);
+        let (group, source, shared) = (self.group.clone(), self.source.clone(), self.shared.clone());
         let span = tracing::info_span!("evaluate", group = %self.group.name);
         // Reading files and statistics are blocking work: keep them off the async workers.
         let work = tokio::task::spawn_blocking(move || {
-            let result = span.in_scope(|| evaluate_group(&group, &source, &baselines, now));
+            let env = EvalEnv { baselines: &shared.baselines, store: Some(&shared.store), known_tenants: &known };
+            let result = span.in_scope(|| evaluate_group(&group, &source, &env, now));
             crate::util::memory::release_free_memory();
             result
         });
@@ -130,7 +145,23 @@ impl GroupTask {
             }
         };
         let shared = self.shared.clone();
-        shared.metrics.source_rows_read_total.with_label_values(&[&self.group.source]).inc_by(result.rows_read);
+        let m = &shared.metrics;
+        m.source_rows_read_total.with_label_values(&[&self.group.source]).inc_by(result.rows_read);
+        m.source_files_read_total.with_label_values(&[&self.group.source]).inc_by(result.files_read);
+        for t in &result.tenants_seen {
+            if self.tenants.insert(t.clone(), now).is_none() {
+                tracing::info!(group = %self.group.name, tenant = %t, "new tenant");
+            }
+        }
+        let horizon = chrono::Duration::from_std(self.group.forget_tenants_after).unwrap_or(chrono::Duration::MAX);
+        self.tenants.retain(|t, seen| {
+            let keep = now - *seen <= horizon;
+            if !keep {
+                tracing::info!(group = %self.group.name, tenant = %t, "tenant forgotten: no rows for forget_tenants_after");
+            }
+            keep
+        });
+        m.tenants.with_label_values(&[&self.group.name]).set(self.tenants.len() as i64);
         let group = self.group.clone();
         let applied: Vec<Applied> = group
             .rules
@@ -140,40 +171,40 @@ impl GroupTask {
             .map(|((rule, state), outcome)| apply(&shared, &group, rule, state, outcome, now))
             .collect();
         let (pending, firing) = shared.live.alert_counts();
-        shared.metrics.alerts.with_label_values(&["pending"]).set(pending);
-        shared.metrics.alerts.with_label_values(&["firing"]).set(firing);
+        m.alerts.with_label_values(&["pending"]).set(pending);
+        m.alerts.with_label_values(&["firing"]).set(firing);
 
         // Store first, then hand to the dispatcher: after a restart the agent
         // never announces again what it already announced.
         let store = shared.store.clone();
         let names: Vec<String> = group.rules.iter().map(|r| r.name.clone()).collect();
+        let tenants: Vec<(String, DateTime<Utc>)> = self.tenants.iter().map(|(t, s)| (t.clone(), *s)).collect();
+        let group_name = group.name.clone();
         let (applied, stored) = tokio::task::spawn_blocking(move || {
             let records: Vec<RuleRecord<'_>> = names
                 .iter()
                 .zip(&applied)
-                .map(|(rule, a)| RuleRecord { rule, at_ms: now.timestamp_millis(), alerts: a.alerts.as_deref(), values: &a.values })
+                .map(|(rule, a)| RuleRecord { rule, at_ms: now.timestamp_millis(), alerts: Some(&a.alerts), values: &a.values })
                 .collect();
-            let stored = store.commit_evaluation(&records);
+            let stored = store.commit_evaluation(&records, Some((&group_name, &tenants)));
             (applied, stored)
         })
         .await
         .expect("storing does not panic");
         if let Err(e) = stored {
-            shared.metrics.state_write_failures_total.inc();
+            m.state_write_failures_total.inc();
             tracing::error!(group = %group.name, error = %e, "cannot store the evaluation; alert states will be lost on restart");
         }
         {
             let mut dispatcher = shared.alerting.dispatcher();
             for (rule, a) in group.rules.iter().zip(&applied) {
-                if let Some(alerts) = &a.alerts {
-                    dispatcher.ingest(&rule.name, alerts, now);
-                }
+                dispatcher.ingest(&rule.name, &a.alerts, now);
             }
         }
         shared.alerting.poke();
         if !shared.alertmanagers.is_empty() {
             let valid_for = group.schedule.next_after(now).map(|t| (t - now).to_std().unwrap_or_default()).unwrap_or_default();
-            push_to_alertmanagers(&shared, applied.iter().filter_map(|a| a.alerts.as_deref()).flatten(), now, valid_for);
+            push_to_alertmanagers(&shared, applied.iter().flat_map(|a| &a.alerts), now, valid_for);
         }
         true
     }
@@ -202,53 +233,44 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
     }
 
     // Export every value with a metric; remove series that went away.
-    let kind = rule.check.kind();
+    let kind = rule.check.spec().kind;
     let mut exported = HashSet::new();
-    let mut values = Vec::new();
     for s in &result.series {
-        let label_values = [
-            name.to_string(),
-            s.labels.get("tenant").cloned().unwrap_or_default(),
-            s.labels.get("column").cloned().unwrap_or_default(),
-        ];
+        if let Some(rows) = s.values.get("rows") {
+            exported.insert(m.set_window_rows(name, s.labels.get("tenant").map_or("", String::as_str), *rows));
+        }
         for (value_name, value) in &s.values {
-            values.push((SeriesKey { labels: s.labels.clone(), name: value_name.to_string() }, *value));
-            if let Some(g) = m.check_value(kind, value_name) {
-                g.with_label_values(&label_values.each_ref().map(String::as_str)).set(*value);
-                exported.insert((kind, *value_name, label_values.clone()));
+            if let Some(e) = m.set_check_value(kind, value_name, name, &s.labels, *value) {
+                exported.insert(e);
             }
         }
         if let Some(note) = &s.note {
             tracing::debug!(rule = name, labels = ?s.labels, note = %note, "no value");
         }
     }
-    remove_series(m, state.exported.difference(&exported));
+    for gone in state.exported.difference(&exported) {
+        m.remove_check_value(gone);
+    }
     state.exported = exported;
 
-    // Alerts: left as they were when the rule could not be fully evaluated.
-    let alerts = if result.failures.is_empty() {
-        for t in state.alerts.update(now, rule.hold_for, active_series(shared, rule, &result)) {
-            let (status, alert) = match &t {
-                Transition::Fired(a) => ("firing", a),
-                Transition::Resolved(a) => ("resolved", a),
-            };
-            tracing::info!(rule = name, status, labels = ?alert.labels, value = ?alert.value, "alert {status}");
-        }
-        Some(state.alerts.alerts().cloned().collect::<Vec<_>>())
-    } else {
-        None
-    };
+    // Alerts: those of tenants that failed stay as they were.
+    for t in advance(rule, &shared.templates, &mut state.alerts, &result, now) {
+        let (status, alert) = match &t {
+            Transition::Fired(a) => ("firing", a),
+            Transition::Resolved(a) => ("resolved", a),
+        };
+        tracing::info!(rule = name, status, labels = ?alert.labels, value = ?alert.value, "alert {status}");
+    }
+    let alerts: Vec<Alert> = state.alerts.alerts().cloned().collect();
 
     shared.live.update_rule(&group.name, name, |view| {
         view.health = if messages.is_empty() { Health::Ok } else { Health::Error };
         view.last_error = (!messages.is_empty()).then(|| messages.join("; "));
         view.last_evaluation = Some(now);
         view.evaluation_time = Some(result.duration.as_secs_f64());
-        if let Some(a) = &alerts {
-            view.alerts = a.clone();
-        }
+        view.alerts = alerts.clone();
     });
-    Applied { alerts, values }
+    Applied { alerts, values: recorded_values(&result) }
 }
 
 /// Push firing and recently resolved alerts to the Alertmanagers of the
@@ -268,7 +290,8 @@ fn push_to_alertmanagers<'a>(shared: &Shared, alerts: impl Iterator<Item = &'a A
     for ((receiver, i), batch) in batches {
         let am = shared.alertmanagers[&receiver][i].clone();
         let metrics = shared.metrics.clone();
-        tokio::spawn(async move {
+        // On the agent's tracker, so shutdown waits for pushes in flight.
+        shared.tracker.spawn(async move {
             let result = am.push(&batch).await;
             let outcome = if result.is_ok() { "success" } else { "failure" };
             metrics.notifications_total.with_label_values(&[&receiver, "alertmanager", outcome]).inc();
@@ -277,33 +300,5 @@ fn push_to_alertmanagers<'a>(shared: &Shared, alerts: impl Iterator<Item = &'a A
                 tracing::warn!(receiver = %receiver, integration = "alertmanager", alerts = batch.len(), error = %e, "push to Alertmanager failed");
             }
         });
-    }
-}
-
-/// The series whose condition holds, as alerts with rendered annotations.
-fn active_series(shared: &Shared, rule: &Rule, result: &RuleResult) -> Vec<Active> {
-    let primary = rule.check.primary_value();
-    result
-        .series
-        .iter()
-        .filter(|s| s.holds == Some(true))
-        .map(|s| {
-            let mut labels: Labels = rule.labels.clone();
-            labels.extend(s.labels.clone());
-            labels.insert("alertname".into(), rule.name.clone());
-            let value = s.values.get(primary).copied();
-            let ctx = TemplateContext { value, values: &s.values, labels: &labels };
-            let annotations: BTreeMap<String, String> =
-                rule.annotations.iter().map(|(k, t)| (k.clone(), shared.templates.render(t, &ctx))).collect();
-            Active { labels, annotations, value }
-        })
-        .collect()
-}
-
-fn remove_series<'a>(metrics: &Metrics, series: impl Iterator<Item = &'a Exported>) {
-    for (kind, value, labels) in series {
-        if let Some(g) = metrics.check_value(kind, value) {
-            let _ = g.remove_label_values(&labels.each_ref().map(String::as_str));
-        }
     }
 }

@@ -92,7 +92,7 @@ impl Live {
                         RuleView {
                             name: r.name.clone(),
                             query: r.when_text.clone(),
-                            check: r.check.kind(),
+                            check: r.check.spec().kind,
                             duration: r.hold_for.as_secs_f64(),
                             labels: r.labels.clone(),
                             health: last.as_ref().map_or(Health::Unknown, |l| l.health),

@@ -18,7 +18,6 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -26,6 +25,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::state::Store;
+use crate::util::clock::Clock;
 use crate::util::secret::Secret;
 use generation::Generation;
 use group_task::RuleState;
@@ -39,9 +39,17 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Options of `mlwatch run` that override the config.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct RunOptions {
     pub listen: Option<SocketAddr>,
+    /// The clock everything time-based reads; tests pass a simulated one.
+    pub clock: Clock,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { listen: None, clock: Clock::System }
+    }
 }
 
 /// A reload asked for over HTTP, with where to send the outcome.
@@ -57,13 +65,16 @@ pub struct Core {
     pub token: CancellationToken,
     pub tracker: TaskTracker,
     pub address: SocketAddr,
+    /// The one clock: the system's, or a simulated one in tests.
+    pub clock: Clock,
 }
 
 /// Run the agent until `shutdown` completes, then stop gracefully.
 pub async fn run(config: Config, opts: RunOptions, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let clock = opts.clock;
     let config_path = config.path.clone();
     let retention = config.retention;
-    let prepared = Prepared::new(config).map_err(anyhow::Error::msg)?;
+    let prepared = Prepared::new(config).map_err(|d| anyhow::anyhow!("{d}"))?;
     let store_dir = prepared.config.storage_path.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(&store_dir)).await?.context("cannot open the agent's state")?;
     let store = Arc::new(store);
@@ -76,7 +87,7 @@ pub async fn run(config: Config, opts: RunOptions, shutdown: impl Future<Output 
 
     let live = Arc::new(Live::new(AgentInfo {
         version: env!("CARGO_PKG_VERSION"),
-        started_at: Utc::now(),
+        started_at: clock.now(),
         config_file: config_path.display().to_string(),
         state_file: store.path().display().to_string(),
         reload: ReloadInfo::default(),
@@ -85,7 +96,7 @@ pub async fn run(config: Config, opts: RunOptions, shutdown: impl Future<Output 
     let metrics = Arc::new(Metrics::new());
     let external_url = prepared.config.external_url(address);
     let dispatch = alerting::dispatch_config(&prepared.config, &prepared.receivers, &external_url);
-    let alerting = Arc::new(alerting::AlertingHandle::open(dispatch, store.clone(), metrics.clone())?);
+    let alerting = Arc::new(alerting::AlertingHandle::open(dispatch, store.clone(), metrics.clone(), clock)?);
     let core = Core {
         metrics,
         store,
@@ -94,6 +105,7 @@ pub async fn run(config: Config, opts: RunOptions, shutdown: impl Future<Output 
         token: CancellationToken::new(),
         tracker: TaskTracker::new(),
         address,
+        clock,
     };
     let ready = Arc::new(AtomicBool::new(false));
     let auth = Arc::new(RwLock::new(None));
@@ -111,7 +123,7 @@ pub async fn run(config: Config, opts: RunOptions, shutdown: impl Future<Output 
     let mut carried: HashMap<String, RuleState> = stored.into_iter().map(|(rule, a)| (rule, RuleState::restored(a))).collect();
     let mut generation = activate(&core, &auth, prepared, &mut carried);
     ready.store(true, Ordering::Release);
-    core.tracker.spawn(prune_history(core.store.clone(), retention, core.token.clone()));
+    core.tracker.spawn(prune_history(core.store.clone(), retention, clock, core.token.clone()));
     core.tracker.spawn(core.alerting.clone().run(core.token.clone()));
     tracing::info!(config = %config_path.display(), state = %core.store.path().display(), "mlwatch started");
 
@@ -159,7 +171,7 @@ fn activate(core: &Core, auth: &RwLock<Option<Secret>>, p: Prepared, carried: &m
     let (pending, firing) = core.live.alert_counts();
     core.metrics.alerts.with_label_values(&["pending"]).set(pending);
     core.metrics.alerts.with_label_values(&["firing"]).set(firing);
-    let now = Utc::now();
+    let now = core.clock.now();
     core.metrics.config_last_reload_successful.set(1);
     core.metrics.config_last_reload_success_timestamp_seconds.set(now.timestamp_millis() as f64 / 1000.0);
     core.live.update_info(|i| {
@@ -173,7 +185,8 @@ fn activate(core: &Core, auth: &RwLock<Option<Secret>>, p: Prepared, carried: &m
 /// running generation. On error the running one stays and the error is returned.
 async fn reload(core: &Core, auth: &RwLock<Option<Secret>>, generation: &mut Generation, path: &std::path::Path) -> Result<(), String> {
     let p: PathBuf = path.to_path_buf();
-    let prepared = tokio::task::spawn_blocking(move || Prepared::load(&p)).await.map_err(|e| e.to_string()).and_then(|r| r);
+    let prepared =
+        tokio::task::spawn_blocking(move || Prepared::load(&p)).await.map_err(|e| e.to_string()).and_then(|r| r.map_err(|d| d.to_string()));
     let prepared = match prepared {
         Ok(p) => p,
         Err(e) => {
@@ -212,9 +225,9 @@ async fn reload(core: &Core, auth: &RwLock<Option<Secret>>, generation: &mut Gen
 }
 
 /// Drop history older than `retention`, now and every hour.
-async fn prune_history(store: Arc<Store>, retention: Duration, token: CancellationToken) {
+async fn prune_history(store: Arc<Store>, retention: Duration, clock: Clock, token: CancellationToken) {
     loop {
-        let cutoff = Utc::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
+        let cutoff = clock.now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
         let s = store.clone();
         match tokio::task::spawn_blocking(move || s.prune_history(cutoff)).await {
             Ok(Ok(n)) if n > 0 => tracing::info!(samples = n, "old history pruned"),

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -14,6 +13,7 @@ use super::notifiers::Notifier;
 use crate::metrics::Metrics;
 use crate::state::{Pending, Store};
 use crate::util::backoff::Backoff;
+use crate::util::clock::Clock;
 
 /// How long delivery retries before a notification is given up.
 pub const GIVE_UP_AFTER: Duration = Duration::from_secs(3600);
@@ -23,13 +23,14 @@ const STATE_RETRY: Duration = Duration::from_secs(5);
 
 pub struct Worker {
     pub receiver: String,
-    /// Index among the receiver's grouped integrations (the outbox key).
-    pub index: usize,
+    /// The integration's name within its receiver (the outbox key, `slack[0]`).
+    pub integration: String,
     pub notifier: Notifier,
     pub store: Arc<Store>,
     pub metrics: Arc<Metrics>,
     /// Rung when the outbox may have something new for this worker.
     pub wake: Arc<Notify>,
+    pub clock: Clock,
 }
 
 impl Worker {
@@ -42,10 +43,10 @@ impl Worker {
                 return;
             }
             let store = self.store.clone();
-            let (receiver, index) = (self.receiver.clone(), self.index);
+            let (receiver, integration) = (self.receiver.clone(), self.integration.clone());
             let next = tokio::task::spawn_blocking(move || {
-                let count = store.pending_count(&receiver, index);
-                (store.next_pending(&receiver, index), count)
+                let count = store.pending_count(&receiver, &integration);
+                (store.next_pending(&receiver, &integration), count)
             })
             .await
             .expect("reading the outbox does not panic");
@@ -82,7 +83,7 @@ impl Worker {
             let done = match outcome {
                 Ok(()) => {
                     count("success");
-                    let latency = (Utc::now() - p.created_at).num_milliseconds().max(0) as f64 / 1000.0;
+                    let latency = (self.clock.now() - p.created_at).num_milliseconds().max(0) as f64 / 1000.0;
                     self.metrics.notification_latency_seconds.with_label_values(&[&self.receiver, kind]).observe(latency);
                     tracing::info!(receiver = %self.receiver, integration = kind, group = %n.group_key, title = %title, "notification sent");
                     true
@@ -92,7 +93,7 @@ impl Worker {
                     tracing::error!(receiver = %self.receiver, integration = kind, group = %n.group_key, error = %e, "notification rejected; not retrying");
                     true
                 }
-                Err(e) if Utc::now() - p.created_at > chrono::Duration::from_std(GIVE_UP_AFTER).expect("small") => {
+                Err(e) if self.clock.now() - p.created_at > chrono::Duration::from_std(GIVE_UP_AFTER).expect("small") => {
                     count("failure");
                     tracing::error!(receiver = %self.receiver, integration = kind, group = %n.group_key, error = %e, "notification failed for an hour; giving up");
                     true

@@ -24,7 +24,8 @@ use super::inhibit::{InhibitRule, inhibited};
 use super::notification::{AlertOut, GroupNotification, Status, fingerprint};
 use super::route::Route;
 use super::silence::Silence;
-use crate::rules::alert::{Alert, AlertState, Labels};
+use crate::labels::Labels;
+use crate::rules::alert::{Alert, AlertState};
 
 /// What an integration was last told about a group.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -38,8 +39,8 @@ pub struct LogEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LogKey {
     pub receiver: String,
-    /// Index of the integration among the receiver's grouped integrations.
-    pub integration: usize,
+    /// The integration's stable name within its receiver (`slack[0]`).
+    pub integration: String,
     pub group_key: String,
 }
 
@@ -56,6 +57,8 @@ pub struct Outgoing {
 /// The integrations of a receiver that take grouped notifications.
 #[derive(Debug, Clone)]
 pub struct IntegrationInfo {
+    /// Stable name within the receiver (`slack[0]`).
+    pub name: String,
     pub send_resolved: bool,
 }
 
@@ -218,8 +221,8 @@ impl Dispatcher {
                 }
             }
             let integrations = self.config.integrations.get(&route.receiver).cloned().unwrap_or_default();
-            for (i, integration) in integrations.iter().enumerate() {
-                let log_key = LogKey { receiver: route.receiver.clone(), integration: i, group_key: key.clone() };
+            for integration in &integrations {
+                let log_key = LogKey { receiver: route.receiver.clone(), integration: integration.name.clone(), group_key: key.clone() };
                 let told = self.log.get(&log_key);
                 let told_firing = told.map(|e| e.firing.clone()).unwrap_or_default();
                 let newly_resolved: BTreeSet<String> = resolved_now.intersection(&told_firing).cloned().collect();

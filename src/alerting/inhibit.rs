@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::matcher::{Matcher, all_match};
-use crate::rules::alert::Labels;
+use crate::labels::Labels;
 
 /// `inhibit_rules:` entries.
 #[derive(Debug, Clone, Deserialize)]

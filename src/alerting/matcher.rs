@@ -7,7 +7,7 @@ use std::fmt;
 use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::rules::alert::Labels;
+use crate::labels::Labels;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {

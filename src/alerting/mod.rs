@@ -52,9 +52,10 @@ pub struct ReceiverConfig {
 #[derive(Debug)]
 pub struct Receiver {
     pub name: String,
-    /// Integrations fed through grouping and the outbox, in a fixed order
-    /// (slack, email, webhook, stdout) that names them in the notification log.
-    pub grouped: Vec<Notifier>,
+    /// Integrations fed through grouping and the outbox, each with its stable
+    /// name (kind and index within the kind, `email[0]`, as Alertmanager
+    /// names them), which keys the notification log and the outbox.
+    pub grouped: Vec<(String, Notifier)>,
     pub alertmanagers: Vec<AlertmanagerNotifier>,
 }
 
@@ -71,17 +72,17 @@ impl ReceiverConfig {
     /// Build every integration (reads secret files).
     pub fn build(&self, base_dir: &Path) -> Result<Receiver, String> {
         let mut grouped = Vec::new();
-        for s in &self.slack {
-            grouped.push(Notifier::Slack(s.build(base_dir)?));
+        for (i, s) in self.slack.iter().enumerate() {
+            grouped.push((format!("slack[{i}]"), Notifier::Slack(s.build(base_dir)?)));
         }
-        for s in &self.email {
-            grouped.push(Notifier::Email(s.build(base_dir)?));
+        for (i, s) in self.email.iter().enumerate() {
+            grouped.push((format!("email[{i}]"), Notifier::Email(s.build(base_dir)?)));
         }
-        for s in &self.webhook {
-            grouped.push(Notifier::Webhook(s.build(base_dir)?));
+        for (i, s) in self.webhook.iter().enumerate() {
+            grouped.push((format!("webhook[{i}]"), Notifier::Webhook(s.build(base_dir)?)));
         }
-        for s in &self.stdout {
-            grouped.push(Notifier::Stdout(s.build()));
+        for (i, s) in self.stdout.iter().enumerate() {
+            grouped.push((format!("stdout[{i}]"), Notifier::Stdout(s.build())));
         }
         let alertmanagers = self.alertmanager.iter().map(AlertmanagerConfig::build).collect::<Result<_, _>>()?;
         Ok(Receiver { name: self.name.clone(), grouped, alertmanagers })

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::matcher::{Matcher, all_match};
-use crate::rules::alert::Labels;
+use crate::labels::Labels;
 use crate::rules::schedule::parse_duration;
 
 pub const DEFAULT_GROUP_WAIT: Duration = Duration::from_secs(30);

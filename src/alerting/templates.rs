@@ -100,7 +100,7 @@ mod tests {
     use super::*;
     use crate::alerting::notification::Status;
     use crate::alerting::notification::tests::alert_out;
-    use crate::rules::alert::Labels;
+    use crate::labels::Labels;
 
     fn group() -> GroupNotification {
         GroupNotification {

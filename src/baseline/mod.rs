@@ -5,18 +5,55 @@
 //! `docs/baseline-profile.md`; this module owns it.
 
 mod build;
+mod resolve;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use resolve::Baselines;
 pub use build::{BuildOptions, MAX_CATEGORIES, build_profile, category_counts, column_profile, numeric_values};
 
 /// The `format` field of every profile file.
 pub const PROFILE_FORMAT: &str = "mlwatch-profile";
 /// The profile version this build writes and reads.
 pub const PROFILE_VERSION: u32 = 1;
+
+/// A tenant's baseline as a check is given it: the profile, and what was
+/// learned from the baseline period about the natural spread of the rule's
+/// primary value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Baseline {
+    pub profile: Arc<Profile>,
+    /// Per series (e.g. per column): the primary value's spread between
+    /// chunks of the baseline period, when it was learned.
+    pub spreads: BTreeMap<crate::labels::Labels, Spread>,
+}
+
+impl Baseline {
+    pub fn of_profile(profile: Arc<Profile>) -> Baseline {
+        Baseline { profile, spreads: BTreeMap::new() }
+    }
+}
+
+/// How a value varied between chunks of a healthy period.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    pub mean: f64,
+    /// Sample standard deviation (n − 1).
+    pub std: f64,
+    /// Chunks it was measured on.
+    pub chunks: u32,
+}
+
+impl Spread {
+    /// `mean + k·std`: above it, the value is unusual for this tenant.
+    pub fn threshold(&self, k: f64) -> f64 {
+        self.mean + k * self.std
+    }
+}
 
 /// A baseline profile: per column, what the drift checks need.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,38 +1,72 @@
 //! Checks: what a rule computes over a source window and a baseline. A check
 //! yields labelled series of named values (`psi{column="age"} = 0.31`); rules
 //! decide what is wrong, the metrics module exports every value.
+//!
+//! Every kind follows one contract ([`contract`]): it declares its labels and
+//! values in a [`CheckSpec`] and computes them from an [`EvalContext`].
 
+pub mod contract;
 pub mod drift;
 
-use std::collections::BTreeMap;
-
-use polars::prelude::DataFrame;
 use serde::Deserialize;
 
-use crate::baseline::Profile;
+pub use contract::{CheckKind, CheckSpec, ENGINE_VALUES, EvalContext, History, NoHistory, Unit, ValueSpec};
 pub use drift::{DriftCheck, DriftConfig, DriftMethod};
 
-/// A check as written in a rule (`check: { drift: {...} }`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum CheckConfig {
-    /// Distribution drift of columns against a baseline profile.
-    Drift(DriftConfig),
+use crate::labels::Labels;
+
+/// The closed set of check kinds: `Variant(config type => validated type)`.
+/// Adding a kind is one line here and the kind's own file.
+macro_rules! checks {
+    ($($variant:ident($config:ty => $check:ty),)+) => {
+        /// A check as written in a rule (`check: { drift: {...} }`).
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(rename_all = "snake_case", deny_unknown_fields)]
+        pub enum CheckConfig {
+            $($variant($config),)+
+        }
+
+        /// A validated check.
+        #[derive(Debug, Clone)]
+        pub enum Check {
+            $($variant($check),)+
+        }
+
+        impl CheckConfig {
+            pub fn validate(&self) -> Result<Check, String> {
+                match self {
+                    $(CheckConfig::$variant(c) => c.validate().map(Check::$variant),)+
+                }
+            }
+        }
+
+        impl Check {
+            /// The kind's behaviour.
+            pub fn kind(&self) -> &dyn CheckKind {
+                match self {
+                    $(Check::$variant(c) => c,)+
+                }
+            }
+        }
+
+        /// Every kind's declaration, for metric registration and the docs.
+        pub fn specs() -> Vec<&'static CheckSpec> {
+            vec![$(<$check>::SPEC,)+]
+        }
+    };
 }
 
-/// A validated check.
-#[derive(Debug, Clone)]
-pub enum Check {
-    Drift(DriftCheck),
+checks! {
+    Drift(DriftConfig => DriftCheck),
 }
 
 /// One labelled series a check produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
-    /// Labels that tell series of one check apart (e.g. `column`). Bounded: never ids.
-    pub labels: BTreeMap<&'static str, String>,
-    /// Named values. Empty when there was not enough data (see `note`).
-    pub values: BTreeMap<&'static str, f64>,
+    /// The spec's label keys, each with a value (e.g. `column`). Bounded: never ids.
+    pub labels: Labels,
+    /// Named values. Figures are missing when there was not enough data (see `note`).
+    pub values: std::collections::BTreeMap<&'static str, f64>,
     /// Why values are missing, when they are.
     pub note: Option<String>,
 }
@@ -46,58 +80,57 @@ pub enum CheckError {
     NoBaseline,
 }
 
-impl CheckConfig {
-    pub fn validate(&self) -> Result<Check, String> {
-        match self {
-            CheckConfig::Drift(c) => c.validate().map(Check::Drift),
-        }
+impl Check {
+    pub fn spec(&self) -> &'static CheckSpec {
+        self.kind().spec()
+    }
+
+    /// Names a `when` condition may use: the check's values and the engine's.
+    pub fn variables(&self) -> Vec<&'static str> {
+        let mut v = self.kind().values();
+        v.extend(ENGINE_VALUES.iter().map(|e| e.name));
+        v
+    }
+
+    /// Every label key a series of any kind can carry, besides `rule` and `tenant`.
+    pub fn all_label_keys() -> Vec<&'static str> {
+        let mut keys: Vec<&'static str> = specs().iter().flat_map(|s| s.labels.iter().copied()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
     }
 }
 
-impl Check {
-    /// The kind, as in config and metric names.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Check::Drift(_) => "drift",
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_spec_is_consistent() {
+        let mut metrics = std::collections::HashSet::new();
+        for spec in specs() {
+            assert!(spec.value(spec.primary).is_some(), "{}: primary `{}` is not a declared value", spec.kind, spec.primary);
+            for v in spec.values.iter().chain(ENGINE_VALUES) {
+                if let Some(m) = v.metric {
+                    assert!(m.starts_with("mlwatch_"), "{m}");
+                    assert!(metrics.insert((spec.kind, m)), "{}: metric {m} declared twice", spec.kind);
+                }
+                assert!(!v.help.is_empty());
+            }
+            for v in spec.values {
+                assert!(!ENGINE_VALUES.iter().any(|e| e.name == v.name), "{}: `{}` shadows an engine value", spec.kind, v.name);
+            }
         }
     }
 
-    /// Source columns the check reads.
-    pub fn columns(&self) -> &[String] {
-        match self {
-            Check::Drift(c) => &c.columns,
-        }
-    }
-
-    /// Names a `when` condition may use, each with a short description.
-    pub fn variables(&self) -> Vec<&'static str> {
-        match self {
-            Check::Drift(c) => c.variables(),
-        }
-    }
-
-    /// The value that `{{ value }}` in templates and an alert's value stand for.
-    pub fn primary_value(&self) -> &'static str {
-        match self {
-            // The first method's statistic (PSI, or the KS statistic).
-            Check::Drift(_) => "statistic",
-        }
-    }
-
-    pub fn needs_baseline(&self) -> bool {
-        matches!(self, Check::Drift(_))
-    }
-
-    /// Whether a baseline profile has what this check needs; the error names the gap.
-    pub fn fits_baseline(&self, profile: &Profile) -> Result<(), String> {
-        match self {
-            Check::Drift(c) => c.fits_baseline(profile),
-        }
-    }
-
-    pub fn evaluate(&self, frame: &DataFrame, baseline: Option<&Profile>) -> Result<Vec<Series>, CheckError> {
-        match self {
-            Check::Drift(c) => c.evaluate(frame, baseline.ok_or(CheckError::NoBaseline)?),
+    #[test]
+    fn the_docs_show_every_kinds_value_table() {
+        // The tables in docs/rules.md come from the declarations: when a kind
+        // changes, paste the table this failure prints.
+        let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md")).unwrap();
+        for spec in specs() {
+            let table = contract::value_table(spec);
+            assert!(docs.contains(&table), "docs/rules.md lacks the current `{}` value table:\n{table}", spec.kind);
         }
     }
 }

@@ -9,7 +9,7 @@
 pub mod diag;
 mod redact;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,7 +20,7 @@ use serde_saphyr::Spanned;
 use crate::alerting::ReceiverConfig;
 use crate::alerting::inhibit::InhibitRule;
 use crate::alerting::route::{Route, RouteConfig};
-use crate::baseline::Profile;
+use crate::baseline::{Baselines, Profile};
 use crate::rules::{RuleSet, SeenNames, raw::RawRuleFile};
 use crate::sources::{Source, SourceConfig};
 pub use diag::{Diagnostic, Diagnostics};
@@ -259,37 +259,41 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
     })
 }
 
-/// Baseline profiles by path.
-pub type Baselines = HashMap<PathBuf, Arc<Profile>>;
-
-/// Load every baseline profile the rules name and check that each fits its rule.
+/// Load every shared baseline profile the rules name and check that each fits
+/// its rule. Per-tenant profiles (`{tenant}` in the path) are read when a
+/// tenant is first evaluated: which tenants exist is not known yet.
 pub fn load_baselines(config: &Config) -> Result<Baselines, Diagnostics> {
     let mut out = Diagnostics::default();
-    let mut loaded: Baselines = HashMap::new();
+    let mut loaded = Baselines::default();
     let mut failed = std::collections::HashSet::new();
     for group in &config.rules.groups {
         for rule in &group.rules {
             let Some(spec) = &rule.baseline else { continue };
-            if failed.contains(&spec.path) {
+            let crate::rules::BaselineSource::Profile(template) = &spec.source;
+            if template.contains("{tenant}") {
                 continue;
             }
-            let profile = match loaded.get(&spec.path) {
-                Some(p) => p.clone(),
-                None => match Profile::load(&spec.path) {
+            let path = PathBuf::from(template);
+            if failed.contains(&path) {
+                continue;
+            }
+            let profile = match loaded.fixed(&path) {
+                Some(b) => b.profile.clone(),
+                None => match Profile::load(&path) {
                     Ok(p) => {
                         let p = Arc::new(p);
-                        loaded.insert(spec.path.clone(), p.clone());
+                        loaded.insert_fixed(path.clone(), p.clone());
                         p
                     }
                     Err(e) => {
                         out.push(spec.at.error(format!("rule `{}`: baseline: {e}", rule.name)));
-                        failed.insert(spec.path.clone());
+                        failed.insert(path);
                         continue;
                     }
                 },
             };
-            if let Err(e) = rule.check.fits_baseline(&profile) {
-                out.push(spec.at.error(format!("rule `{}`: baseline {}: {e}", rule.name, spec.path.display())));
+            if let Err(e) = rule.check.kind().fits_baseline(&profile) {
+                out.push(spec.at.error(format!("rule `{}`: baseline {}: {e}", rule.name, path.display())));
             }
         }
     }

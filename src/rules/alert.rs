@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub type Labels = BTreeMap<String, String>;
+pub use crate::labels::Labels;
 
 /// How long a resolved alert stays visible (as in Prometheus).
 pub const RESOLVED_RETENTION: Duration = Duration::from_secs(15 * 60);
@@ -77,8 +77,16 @@ impl AlertSet {
         AlertSet { alerts: alerts.into_iter().map(|a| (a.labels.clone(), a)).collect() }
     }
 
-    /// Apply one evaluation: `active` are the series whose condition holds now.
-    pub fn update(&mut self, now: DateTime<Utc>, hold_for: Duration, active: Vec<Active>) -> Vec<Transition> {
+    /// Apply one evaluation: `active` are the series whose condition holds
+    /// now. Alerts for which `unjudged` is true (their tenant could not be
+    /// evaluated) and that are not active stay exactly as they were.
+    pub fn update(
+        &mut self,
+        now: DateTime<Utc>,
+        hold_for: Duration,
+        active: Vec<Active>,
+        unjudged: impl Fn(&Labels) -> bool,
+    ) -> Vec<Transition> {
         let mut transitions = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for a in active {
@@ -107,7 +115,7 @@ impl AlertSet {
         }
         let retention = chrono::Duration::from_std(RESOLVED_RETENTION).expect("small duration");
         self.alerts.retain(|labels, alert| {
-            if seen.contains(labels) {
+            if seen.contains(labels) || unjudged(labels) {
                 return true;
             }
             match alert.state {
@@ -153,35 +161,35 @@ mod tests {
     fn pending_fires_after_for_and_resolves_once() {
         let mut s = AlertSet::default();
         let hold = Duration::from_secs(60);
-        assert!(s.update(t(0), hold, vec![active("a")]).is_empty());
+        assert!(s.update(t(0), hold, vec![active("a")], |_| false).is_empty());
         assert_eq!(s.alerts().next().unwrap().state, AlertState::Pending);
-        assert!(s.update(t(30), hold, vec![active("a")]).is_empty());
-        assert_eq!(kinds(&s.update(t(60), hold, vec![active("a")])), ["fired"]);
-        assert!(s.update(t(90), hold, vec![active("a")]).is_empty(), "firing is announced once");
-        assert_eq!(kinds(&s.update(t(120), hold, vec![])), ["resolved"]);
-        assert!(s.update(t(150), hold, vec![]).is_empty(), "resolved is announced once");
+        assert!(s.update(t(30), hold, vec![active("a")], |_| false).is_empty());
+        assert_eq!(kinds(&s.update(t(60), hold, vec![active("a")], |_| false)), ["fired"]);
+        assert!(s.update(t(90), hold, vec![active("a")], |_| false).is_empty(), "firing is announced once");
+        assert_eq!(kinds(&s.update(t(120), hold, vec![], |_| false)), ["resolved"]);
+        assert!(s.update(t(150), hold, vec![], |_| false).is_empty(), "resolved is announced once");
     }
 
     #[test]
     fn pending_that_stops_holding_is_forgotten_silently() {
         let mut s = AlertSet::default();
         let hold = Duration::from_secs(60);
-        s.update(t(0), hold, vec![active("a")]);
-        assert!(s.update(t(30), hold, vec![]).is_empty());
+        s.update(t(0), hold, vec![active("a")], |_| false);
+        assert!(s.update(t(30), hold, vec![], |_| false).is_empty());
         assert_eq!(s.alerts().count(), 0);
         // and its pending period starts again from zero
-        s.update(t(40), hold, vec![active("a")]);
-        assert!(s.update(t(90), hold, vec![active("a")]).is_empty());
-        assert_eq!(kinds(&s.update(t(100), hold, vec![active("a")])), ["fired"]);
+        s.update(t(40), hold, vec![active("a")], |_| false);
+        assert!(s.update(t(90), hold, vec![active("a")], |_| false).is_empty());
+        assert_eq!(kinds(&s.update(t(100), hold, vec![active("a")], |_| false)), ["fired"]);
     }
 
     #[test]
     fn zero_for_fires_immediately_and_resolved_alerts_expire() {
         let mut s = AlertSet::default();
-        assert_eq!(kinds(&s.update(t(0), Duration::ZERO, vec![active("a"), active("b")])), ["fired", "fired"]);
-        assert_eq!(kinds(&s.update(t(10), Duration::ZERO, vec![active("b")])), ["resolved"]);
+        assert_eq!(kinds(&s.update(t(0), Duration::ZERO, vec![active("a"), active("b")], |_| false)), ["fired", "fired"]);
+        assert_eq!(kinds(&s.update(t(10), Duration::ZERO, vec![active("b")], |_| false)), ["resolved"]);
         assert_eq!(s.alerts().count(), 2);
-        s.update(t(10 + 15 * 60), Duration::ZERO, vec![active("b")]);
+        s.update(t(10 + 15 * 60), Duration::ZERO, vec![active("b")], |_| false);
         assert_eq!(s.alerts().count(), 1, "resolved alert dropped after retention");
     }
 
@@ -189,23 +197,32 @@ mod tests {
     fn restored_pending_alert_fires_at_its_original_deadline() {
         let hold = Duration::from_secs(60);
         let mut before = AlertSet::default();
-        before.update(t(0), hold, vec![active("a")]);
+        before.update(t(0), hold, vec![active("a")], |_| false);
         let mut after = AlertSet::restore(before.alerts().cloned());
-        assert!(after.update(t(50), hold, vec![active("a")]).is_empty());
-        assert_eq!(kinds(&after.update(t(60), hold, vec![active("a")])), ["fired"]);
+        assert!(after.update(t(50), hold, vec![active("a")], |_| false).is_empty());
+        assert_eq!(kinds(&after.update(t(60), hold, vec![active("a")], |_| false)), ["fired"]);
         let mut firing = AlertSet::restore(after.alerts().cloned());
-        assert!(firing.update(t(70), hold, vec![active("a")]).is_empty(), "a restored firing alert does not fire again");
+        assert!(firing.update(t(70), hold, vec![active("a")], |_| false).is_empty(), "a restored firing alert does not fire again");
+    }
+
+    #[test]
+    fn alerts_of_a_tenant_that_could_not_be_judged_stay_as_they_were() {
+        let mut s = AlertSet::default();
+        assert_eq!(kinds(&s.update(t(0), Duration::ZERO, vec![active("a")], |_| false)), ["fired"]);
+        assert!(s.update(t(10), Duration::ZERO, vec![], |_| true).is_empty(), "not resolved by a failed evaluation");
+        assert_eq!(s.alerts().next().unwrap().state, AlertState::Firing);
+        assert_eq!(kinds(&s.update(t(20), Duration::ZERO, vec![], |_| false)), ["resolved"]);
     }
 
     #[test]
     fn resolved_alert_that_holds_again_starts_a_new_pending_period() {
         let mut s = AlertSet::default();
         let hold = Duration::from_secs(60);
-        s.update(t(0), hold, vec![active("a")]);
-        s.update(t(60), hold, vec![active("a")]);
-        s.update(t(70), hold, vec![]);
-        assert!(s.update(t(80), hold, vec![active("a")]).is_empty());
+        s.update(t(0), hold, vec![active("a")], |_| false);
+        s.update(t(60), hold, vec![active("a")], |_| false);
+        s.update(t(70), hold, vec![], |_| false);
+        assert!(s.update(t(80), hold, vec![active("a")], |_| false).is_empty());
         assert_eq!(s.alerts().next().unwrap().state, AlertState::Pending);
-        assert_eq!(kinds(&s.update(t(140), hold, vec![active("a")])), ["fired"]);
+        assert_eq!(kinds(&s.update(t(140), hold, vec![active("a")], |_| false)), ["fired"]);
     }
 }

@@ -1,22 +1,30 @@
 //! One evaluation of a group: sample the source once, run every rule's check on
 //! each tenant's rows, and decide where each rule's condition holds. Produces
-//! values only; exporting them and updating alerts is the agent's job.
+//! values only; exporting them and updating alerts is the caller's job (the
+//! agent, or `mlwatch backtest`, which share this function).
+//!
+//! "No data" is a value here: a tenant seen before that has no rows in the
+//! window still gets its series, with `rows = 0` and `absent = 1`, so a rule
+//! can alert on a tenant whose data stopped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use polars::prelude::DataFrame;
 
-use super::alert::Labels;
 use super::expr::eval_condition;
 use super::{Group, Rule};
-use crate::config::Baselines;
-use crate::sources::{Source, Window};
+use crate::baseline::Baselines;
+use crate::checks::{EvalContext, History};
+use crate::labels::Labels;
+use crate::sources::{Partition, Source, SourceMeta, Window};
+use crate::state::{HistoryPoint, SeriesKey, Store};
 
 /// One series of one rule, with the labels it is exported and alerted under.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesResult {
-    /// `column`, `tenant` (when per tenant), and the like.
+    /// The check's labels, and `tenant` when per tenant.
     pub labels: Labels,
     pub values: BTreeMap<&'static str, f64>,
     /// Why values are missing, when they are.
@@ -25,43 +33,67 @@ pub struct SeriesResult {
     pub holds: Option<bool>,
 }
 
-/// Every [`Failure::reason`]: the sources' reasons and `check`.
-pub const FAILURE_REASONS: &[&str] = &["source_missing", "source_corrupt", "missing_column", "source_data", "check"];
+/// Every [`Failure::reason`]: the sources' reasons, `baseline` and `check`.
+pub const FAILURE_REASONS: &[&str] = &["source_missing", "source_corrupt", "missing_column", "source_data", "baseline", "check"];
 
 /// Why a rule (or one tenant of it) could not be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// Bounded reason for the failure counter.
     pub reason: &'static str,
+    /// The tenant that failed; `None` when the whole rule did (its source).
+    pub tenant: Option<String>,
     pub message: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct RuleResult {
     pub series: Vec<SeriesResult>,
-    /// Failures; when any, the rule's alert states are left as they were.
+    /// Failures; the alerts of what failed are left as they were.
     pub failures: Vec<Failure>,
     pub duration: Duration,
+}
+
+impl RuleResult {
+    /// Whether the alert with `labels` could not be judged this time (its
+    /// tenant, or the whole rule, failed), so its state must stay as it was.
+    pub fn unjudged(&self, labels: &Labels) -> bool {
+        self.failures.iter().any(|f| f.tenant.is_none() || f.tenant.as_ref() == labels.get("tenant"))
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct GroupResult {
     pub rows_read: u64,
+    pub files_read: u64,
+    /// Tenants that had rows in this window.
+    pub tenants_seen: Vec<String>,
     /// One per rule, in the group's order.
     pub rules: Vec<RuleResult>,
 }
 
+/// What an evaluation reads besides the source: baselines, and the history
+/// of values (absent in one-shot use).
+pub struct EvalEnv<'a> {
+    pub baselines: &'a Baselines,
+    pub store: Option<&'a Store>,
+    /// Tenants seen before: a known tenant without rows is evaluated as "no data".
+    pub known_tenants: &'a BTreeSet<String>,
+}
+
 /// Evaluate `group` against the window ending at `now`.
-pub fn evaluate_group(group: &Group, source: &Source, baselines: &Baselines, now: DateTime<Utc>) -> GroupResult {
+pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: DateTime<Utc>) -> GroupResult {
     let started = Instant::now();
     let window = group.window.map(|w| Window::ending_at(now, w));
-    let partitions = match source.sample(&group.columns(), window, group.per_tenant) {
-        Ok(p) => p,
+    let sample = match source.sample(&group.columns(), window, group.per_tenant) {
+        Ok(s) => s,
         Err(e) => {
-            let failure = Failure { reason: e.reason(), message: format!("source `{}`: {e}", group.source) };
+            let failure = Failure { reason: e.reason(), tenant: None, message: format!("source `{}`: {e}", group.source) };
             let read_time = started.elapsed();
             return GroupResult {
                 rows_read: 0,
+                files_read: 0,
+                tenants_seen: Vec::new(),
                 rules: group
                     .rules
                     .iter()
@@ -71,45 +103,122 @@ pub fn evaluate_group(group: &Group, source: &Source, baselines: &Baselines, now
         }
     };
     let read_time = started.elapsed();
-    let rows_read = partitions.iter().map(|p| p.frame.height() as u64).sum();
+    let rows_read = sample.partitions.iter().map(|p| p.frame.height() as u64).sum();
+    let tenants_seen: Vec<String> =
+        sample.partitions.iter().filter(|p| p.frame.height() > 0).filter_map(|p| p.tenant.clone()).collect();
+    let partitions = with_absent_tenants(sample.partitions, group.per_tenant, env.known_tenants);
     let rules = group
         .rules
         .iter()
         .map(|rule| {
             let t = Instant::now();
-            let mut result = evaluate_rule(rule, &partitions, baselines);
+            let mut result = evaluate_rule(rule, &partitions, env, window, now);
             result.duration = read_time + t.elapsed();
             result
         })
         .collect();
-    GroupResult { rows_read, rules }
+    GroupResult { rows_read, files_read: sample.files_read, tenants_seen, rules }
 }
 
-fn evaluate_rule(rule: &Rule, partitions: &[crate::sources::Partition], baselines: &Baselines) -> RuleResult {
-    let baseline = rule.baseline.as_ref().and_then(|b| baselines.get(&b.path)).map(|p| p.as_ref());
+/// The partitions read, plus an empty one for every known tenant that had
+/// none, or one empty partition when there was nothing at all.
+fn with_absent_tenants(mut parts: Vec<Partition>, per_tenant: bool, known: &BTreeSet<String>) -> Vec<Partition> {
+    let empty = |tenant| Partition { tenant, frame: DataFrame::empty(), meta: SourceMeta::default() };
+    if per_tenant {
+        let present: BTreeSet<String> = parts.iter().filter_map(|p| p.tenant.clone()).collect();
+        parts.extend(known.difference(&present).map(|t| empty(Some(t.clone()))));
+        parts.sort_by(|a, b| a.tenant.cmp(&b.tenant));
+    }
+    if parts.is_empty() {
+        parts.push(empty(None));
+    }
+    parts
+}
+
+/// The recorded values of one rule and tenant.
+struct TenantHistory<'a> {
+    store: Option<&'a Store>,
+    rule: &'a str,
+    tenant: Option<&'a str>,
+}
+
+impl History for TenantHistory<'_> {
+    fn values(&self, labels: &Labels, name: &str, since: DateTime<Utc>) -> Vec<HistoryPoint> {
+        let Some(store) = self.store else { return Vec::new() };
+        let mut labels = labels.clone();
+        if let Some(t) = self.tenant {
+            labels.insert("tenant".into(), t.into());
+        }
+        store.history(self.rule, &SeriesKey { labels, name: name.into() }, since).unwrap_or_else(|e| {
+            tracing::warn!(rule = self.rule, error = %e, "cannot read the history of values");
+            Vec::new()
+        })
+    }
+}
+
+fn evaluate_rule(rule: &Rule, partitions: &[Partition], env: &EvalEnv<'_>, window: Option<Window>, now: DateTime<Utc>) -> RuleResult {
     let mut series = Vec::new();
     let mut failures = Vec::new();
+    let kind = rule.check.kind();
     for part in partitions {
-        let _span = tracing::info_span!("rule", rule = %rule.name, tenant = part.tenant.as_deref().unwrap_or("")).entered();
-        match rule.check.evaluate(&part.frame, baseline) {
-            Err(e) => failures.push(Failure {
-                reason: "check",
-                message: match &part.tenant {
-                    Some(t) => format!("tenant `{t}`: {e}"),
-                    None => e.to_string(),
-                },
-            }),
+        let tenant = part.tenant.as_deref();
+        let _span = tracing::info_span!("rule", rule = %rule.name, tenant = tenant.unwrap_or("")).entered();
+        let fail = |reason, message: String| Failure {
+            reason,
+            tenant: part.tenant.clone(),
+            message: match tenant {
+                Some(t) => format!("tenant `{t}`: {message}"),
+                None => message,
+            },
+        };
+        let baseline = match &rule.baseline {
+            None => None,
+            Some(spec) => match env.baselines.get(spec, kind, tenant) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    failures.push(fail("baseline", e));
+                    continue;
+                }
+            },
+        };
+        let history = TenantHistory { store: env.store, rule: &rule.name, tenant };
+        let cx = EvalContext {
+            tenant,
+            frame: &part.frame,
+            window,
+            now,
+            baseline: baseline.as_deref(),
+            history: &history,
+            source: &part.meta,
+        };
+        match kind.evaluate(&cx) {
+            Err(e) => failures.push(fail("check", e.to_string())),
             Ok(out) => {
                 for s in out {
-                    let mut labels: Labels = s.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-                    if let Some(t) = &part.tenant {
-                        labels.insert("tenant".into(), t.clone());
+                    debug_assert!(s.labels.keys().eq(kind.spec().labels.iter().copied()), "labels as declared");
+                    let mut values = s.values;
+                    let rows = part.frame.height() as f64;
+                    values.insert("rows", rows);
+                    values.insert("absent", if rows == 0.0 { 1.0 } else { 0.0 });
+                    if let (Some(b), Some(t)) = (&baseline, &spec_threshold(rule))
+                        && let Some(spread) = b.spreads.get(&s.labels)
+                    {
+                        values.insert("threshold", spread.threshold(*t));
                     }
-                    let holds = eval_condition(&rule.when, &|name| s.values.get(name).copied());
-                    series.push(SeriesResult { labels, values: s.values, note: s.note, holds });
+                    let mut labels = s.labels;
+                    if let Some(t) = tenant {
+                        labels.insert("tenant".into(), t.to_string());
+                    }
+                    let holds = eval_condition(&rule.when, &|name| values.get(name).copied());
+                    series.push(SeriesResult { labels, values, note: s.note, holds });
                 }
             }
         }
     }
     RuleResult { series, failures, duration: Duration::ZERO }
+}
+
+/// `k` of the rule's learned threshold, when it has one.
+fn spec_threshold(rule: &Rule) -> Option<f64> {
+    rule.baseline.as_ref().and_then(|b| b.learned_threshold)
 }

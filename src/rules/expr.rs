@@ -11,9 +11,23 @@
 
 use std::fmt;
 
-/// A parsed expression.
+/// A parsed expression and the characters of the condition it came from, so
+/// an error can point at the part that is wrong.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
+pub struct Expr {
+    pub node: Node,
+    pub span: Span,
+}
+
+/// Character offsets `[start, end)` in the condition text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
     Num(f64),
     Var(String),
     Neg(Box<Expr>),
@@ -21,6 +35,15 @@ pub enum Expr {
     Bin(Box<Expr>, Op, Box<Expr>),
     Call(Func, Vec<Expr>),
 }
+
+/// How deeply parentheses, `not` and `-` may nest. Far beyond any real
+/// condition, and low enough that parsing, checking and evaluating (all
+/// recursive) stay well inside a thread's stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// Most tokens in a condition. A chain like `a + a + ... + a` builds a tree as
+/// deep as it is long, so its length is bounded too.
+pub const MAX_TOKENS: usize = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -67,14 +90,17 @@ impl fmt::Display for ExprError {
 /// Parse `text` as a condition whose names are all in `known`.
 pub fn parse_condition(text: &str, known: &[&str]) -> Result<Expr, ExprError> {
     let tokens = lex(text)?;
-    let mut p = Parser { tokens, pos: 0, end: text.chars().count() };
+    if let Some((_, at)) = tokens.get(MAX_TOKENS) {
+        return Err(ExprError { offset: *at, message: format!("condition is longer than {MAX_TOKENS} tokens") });
+    }
+    let mut p = Parser { tokens, pos: 0, end: text.chars().count(), depth: 0 };
     let expr = p.or()?;
     if let Some((tok, at)) = p.tokens.get(p.pos) {
         return Err(ExprError { offset: *at, message: format!("unexpected `{tok}`") });
     }
     match type_of(&expr, known)? {
         Type::Bool => Ok(expr),
-        Type::Num => Err(ExprError { offset: 0, message: "condition is a number; compare it, e.g. `psi > 0.2`".into() }),
+        Type::Num => Err(ExprError { offset: expr.span.start, message: "condition is a number; compare it, e.g. `psi > 0.2`".into() }),
     }
 }
 
@@ -101,21 +127,25 @@ fn eval(expr: &Expr, lookup: &dyn Fn(&str) -> Option<f64>) -> Option<Val> {
         Val::Bool(b) => Some(b),
         Val::Num(_) => None,
     };
-    Some(match expr {
-        Expr::Num(x) => Val::Num(*x),
-        Expr::Var(name) => Val::Num(lookup(name)?),
-        Expr::Neg(e) => Val::Num(-num(e)?),
-        Expr::Not(e) => Val::Bool(!boolean(e)?),
-        Expr::Bin(a, Op::And, b) => Val::Bool(boolean(a)? && boolean(b)?),
-        Expr::Bin(a, Op::Or, b) => {
-            // A missing value on one side does not hide a true other side.
-            match (boolean(a), boolean(b)) {
-                (Some(true), _) | (_, Some(true)) => Val::Bool(true),
-                (Some(false), Some(false)) => Val::Bool(false),
-                _ => return None,
-            }
-        }
-        Expr::Bin(a, op, b) => {
+    Some(match &expr.node {
+        Node::Num(x) => Val::Num(*x),
+        Node::Var(name) => Val::Num(lookup(name)?),
+        Node::Neg(e) => Val::Num(-num(e)?),
+        Node::Not(e) => Val::Bool(!boolean(e)?),
+        // Three-valued logic, symmetric in both operands: a missing value on one
+        // side does not hide a decisive other side (`false and missing` is
+        // false, and so is `missing and false`).
+        Node::Bin(a, Op::And, b) => match (boolean(a), boolean(b)) {
+            (Some(false), _) | (_, Some(false)) => Val::Bool(false),
+            (Some(true), Some(true)) => Val::Bool(true),
+            _ => return None,
+        },
+        Node::Bin(a, Op::Or, b) => match (boolean(a), boolean(b)) {
+            (Some(true), _) | (_, Some(true)) => Val::Bool(true),
+            (Some(false), Some(false)) => Val::Bool(false),
+            _ => return None,
+        },
+        Node::Bin(a, op, b) => {
             let (x, y) = (num(a)?, num(b)?);
             match op {
                 Op::Lt => Val::Bool(x < y),
@@ -131,7 +161,7 @@ fn eval(expr: &Expr, lookup: &dyn Fn(&str) -> Option<f64>) -> Option<Val> {
                 Op::And | Op::Or => unreachable!("handled above"),
             }
         }
-        Expr::Call(f, args) => {
+        Node::Call(f, args) => {
             let xs: Option<Vec<f64>> = args.iter().map(num).collect();
             let xs = xs?;
             Val::Num(match f {
@@ -146,31 +176,31 @@ fn eval(expr: &Expr, lookup: &dyn Fn(&str) -> Option<f64>) -> Option<Val> {
 fn type_of(expr: &Expr, known: &[&str]) -> Result<Type, ExprError> {
     let want = |e: &Expr, t: Type, what: &str| -> Result<(), ExprError> {
         if type_of(e, known)? != t {
-            return Err(ExprError { offset: 0, message: what.to_string() });
+            return Err(ExprError { offset: e.span.start, message: what.to_string() });
         }
         Ok(())
     };
-    Ok(match expr {
-        Expr::Num(_) => Type::Num,
-        Expr::Var(name) => {
+    Ok(match &expr.node {
+        Node::Num(_) => Type::Num,
+        Node::Var(name) => {
             if !known.contains(&name.as_str()) {
                 let hint = crate::config::diag::did_you_mean(name, known.iter().copied());
                 return Err(ExprError {
-                    offset: 0,
+                    offset: expr.span.start,
                     message: format!("unknown value `{name}`{hint}; this check yields: {}", known.join(", ")),
                 });
             }
             Type::Num
         }
-        Expr::Neg(e) => {
+        Node::Neg(e) => {
             want(e, Type::Num, "`-` needs a number")?;
             Type::Num
         }
-        Expr::Not(e) => {
+        Node::Not(e) => {
             want(e, Type::Bool, "`not` needs a condition")?;
             Type::Bool
         }
-        Expr::Bin(a, op, b) => match op {
+        Node::Bin(a, op, b) => match op {
             Op::And | Op::Or => {
                 want(a, Type::Bool, "`and`/`or` join conditions, not numbers")?;
                 want(b, Type::Bool, "`and`/`or` join conditions, not numbers")?;
@@ -187,13 +217,13 @@ fn type_of(expr: &Expr, known: &[&str]) -> Result<Type, ExprError> {
                 Type::Num
             }
         },
-        Expr::Call(f, args) => {
+        Node::Call(f, args) => {
             let ok = match f {
                 Func::Abs => args.len() == 1,
                 Func::Min | Func::Max => !args.is_empty(),
             };
             if !ok {
-                return Err(ExprError { offset: 0, message: format!("wrong number of arguments to {f:?}").to_lowercase() });
+                return Err(ExprError { offset: expr.span.start, message: format!("wrong number of arguments to {f:?}").to_lowercase() });
             }
             for a in args {
                 want(a, Type::Num, "functions take numbers")?;
@@ -299,6 +329,17 @@ struct Parser {
     tokens: Vec<(Tok, usize)>,
     pos: usize,
     end: usize,
+    /// Nesting of the rule being parsed, bounded by [`MAX_DEPTH`].
+    depth: usize,
+}
+
+fn node(node: Node, start: usize, end: usize) -> Expr {
+    Expr { node, span: Span { start, end } }
+}
+
+fn bin(a: Expr, op: Op, b: Expr) -> Expr {
+    let (start, end) = (a.span.start, b.span.end);
+    node(Node::Bin(Box::new(a), op, Box::new(b)), start, end)
 }
 
 impl Parser {
@@ -314,11 +355,25 @@ impl Parser {
         matches!(self.peek(), Some(Tok::Ident(s)) if s == w)
     }
 
+    /// End offset of the token just consumed.
+    fn last_end(&self) -> usize {
+        self.tokens.get(self.pos.wrapping_sub(1)).map(|(t, o)| o + t.to_string().chars().count()).unwrap_or(0)
+    }
+
+    /// Enter one level of nesting; an error past [`MAX_DEPTH`].
+    fn descend(&mut self) -> Result<(), ExprError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ExprError { offset: self.offset(), message: format!("condition nests deeper than {MAX_DEPTH} levels") });
+        }
+        Ok(())
+    }
+
     fn or(&mut self) -> Result<Expr, ExprError> {
         let mut lhs = self.and()?;
         while self.is_word("or") {
             self.pos += 1;
-            lhs = Expr::Bin(Box::new(lhs), Op::Or, Box::new(self.and()?));
+            lhs = bin(lhs, Op::Or, self.and()?);
         }
         Ok(lhs)
     }
@@ -327,15 +382,20 @@ impl Parser {
         let mut lhs = self.not()?;
         while self.is_word("and") {
             self.pos += 1;
-            lhs = Expr::Bin(Box::new(lhs), Op::And, Box::new(self.not()?));
+            lhs = bin(lhs, Op::And, self.not()?);
         }
         Ok(lhs)
     }
 
     fn not(&mut self) -> Result<Expr, ExprError> {
         if self.is_word("not") {
+            let start = self.offset();
             self.pos += 1;
-            return Ok(Expr::Not(Box::new(self.not()?)));
+            self.descend()?;
+            let inner = self.not()?;
+            self.depth -= 1;
+            let end = inner.span.end;
+            return Ok(node(Node::Not(Box::new(inner)), start, end));
         }
         self.cmp()
     }
@@ -352,7 +412,7 @@ impl Parser {
             _ => return Ok(lhs),
         };
         self.pos += 1;
-        Ok(Expr::Bin(Box::new(lhs), op, Box::new(self.sum()?)))
+        Ok(bin(lhs, op, self.sum()?))
     }
 
     fn sum(&mut self) -> Result<Expr, ExprError> {
@@ -364,7 +424,7 @@ impl Parser {
                 _ => return Ok(lhs),
             };
             self.pos += 1;
-            lhs = Expr::Bin(Box::new(lhs), op, Box::new(self.product()?));
+            lhs = bin(lhs, op, self.product()?);
         }
     }
 
@@ -377,14 +437,19 @@ impl Parser {
                 _ => return Ok(lhs),
             };
             self.pos += 1;
-            lhs = Expr::Bin(Box::new(lhs), op, Box::new(self.unary()?));
+            lhs = bin(lhs, op, self.unary()?);
         }
     }
 
     fn unary(&mut self) -> Result<Expr, ExprError> {
         if self.peek() == Some(&Tok::Op("-")) {
+            let start = self.offset();
             self.pos += 1;
-            return Ok(Expr::Neg(Box::new(self.unary()?)));
+            self.descend()?;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            let end = inner.span.end;
+            return Ok(node(Node::Neg(Box::new(inner)), start, end));
         }
         self.primary()
     }
@@ -396,10 +461,14 @@ impl Parser {
         };
         self.pos += 1;
         match tok {
-            Tok::Num(x) => Ok(Expr::Num(x)),
+            Tok::Num(x) => Ok(node(Node::Num(x), at, self.last_end())),
             Tok::LParen => {
-                let e = self.or()?;
+                self.descend()?;
+                let mut e = self.or()?;
+                self.depth -= 1;
                 self.expect(Tok::RParen)?;
+                // The parentheses belong to the span, so an error points at `(`.
+                e.span = Span { start: at, end: self.last_end() };
                 Ok(e)
             }
             Tok::Ident(name) if matches!(name.as_str(), "and" | "or" | "not") => {
@@ -413,15 +482,17 @@ impl Parser {
                     _ => return Err(ExprError { offset: at, message: format!("unknown function `{name}` (abs, min, max)") }),
                 };
                 self.pos += 1;
+                self.descend()?;
                 let mut args = vec![self.or()?];
                 while self.peek() == Some(&Tok::Comma) {
                     self.pos += 1;
                     args.push(self.or()?);
                 }
+                self.depth -= 1;
                 self.expect(Tok::RParen)?;
-                Ok(Expr::Call(f, args))
+                Ok(node(Node::Call(f, args), at, self.last_end()))
             }
-            Tok::Ident(name) => Ok(Expr::Var(name)),
+            Tok::Ident(name) => Ok(node(Node::Var(name), at, self.last_end())),
             other => Err(ExprError { offset: at, message: format!("unexpected `{other}`") }),
         }
     }
@@ -468,6 +539,41 @@ mod tests {
     fn missing_values_give_none_unless_or_decides() {
         assert_eq!(eval_with("psi > 0.2", &[]), None);
         assert_eq!(eval_with("psi > 0.2 or count > 1", &[("count", 5.0)]), Some(true));
+    }
+
+    #[test]
+    fn and_with_a_missing_side_is_symmetric() {
+        // Regression: `missing and false` was unknown while `false and missing` was false.
+        assert_eq!(eval_with("psi > 0.2 and count > 10", &[("count", 5.0)]), Some(false));
+        assert_eq!(eval_with("count > 10 and psi > 0.2", &[("count", 5.0)]), Some(false));
+        assert_eq!(eval_with("psi > 0.2 and count > 1", &[("count", 5.0)]), None);
+        assert_eq!(eval_with("count > 1 and psi > 0.2", &[("count", 5.0)]), None);
+    }
+
+    #[test]
+    fn errors_point_at_the_offending_part() {
+        // Regression: every error pointed at character 1.
+        let err = |t| parse_condition(t, KNOWN).unwrap_err();
+        assert_eq!(err("count > 1 and pis > 0.2").offset, 14);
+        assert_eq!(err("count > 1 and 2").offset, 14);
+        assert_eq!(err("psi > 1 or not count").offset, 15);
+        assert_eq!(err("count > 1 and (psi + 1)").offset, 14);
+        assert!(err("count > 1 and pis > 0.2").to_string().ends_with("(at character 15)"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = format!("{}psi > 1{}", "(".repeat(100), ")".repeat(100));
+        let e = parse_condition(&deep, KNOWN).unwrap_err();
+        assert!(e.message.contains("nests deeper than 64"), "{e}");
+        let nots = format!("{}psi > 1", "not ".repeat(100));
+        assert!(parse_condition(&nots, KNOWN).unwrap_err().message.contains("nests deeper"));
+        let huge = format!("{}psi > 1{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(parse_condition(&huge, KNOWN).is_err());
+        let long = format!("psi{} > 1", " + psi".repeat(100_000));
+        assert!(parse_condition(&long, KNOWN).unwrap_err().message.contains("longer than 1000 tokens"));
+        let ok = format!("{}psi > 1{}", "(".repeat(60), ")".repeat(60));
+        assert_eq!(eval_condition(&parse_condition(&ok, KNOWN).unwrap(), &|_| Some(2.0)), Some(true));
     }
 
     #[test]

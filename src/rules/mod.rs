@@ -1,6 +1,7 @@
 //! Rules: rule files (parse, validate), `when` conditions, annotation templates,
 //! schedules, alert state, and the evaluation of one group.
 
+pub mod advance;
 pub mod alert;
 pub mod eval;
 pub mod expr;
@@ -23,9 +24,6 @@ use template::Templates;
 /// The default evaluation interval of a group.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Labels that mlwatch sets itself; rules cannot set them.
-pub const RESERVED_LABELS: &[&str] = &["alertname", "tenant", "column", "rule"];
-
 /// Every validated group of every rule file, with their compiled templates.
 #[derive(Debug, Default)]
 pub struct RuleSet {
@@ -42,8 +40,13 @@ pub struct Group {
     pub schedule: Schedule,
     pub window: Option<Duration>,
     pub per_tenant: bool,
+    /// How long a tenant without rows stays known (and evaluated as "no data").
+    pub forget_tenants_after: Duration,
     pub rules: Vec<Rule>,
 }
+
+/// The default of a group's `forget_tenants_after`.
+pub const DEFAULT_FORGET_TENANTS_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// A validated alerting rule.
 #[derive(Debug, Clone)]
@@ -59,17 +62,35 @@ pub struct Rule {
     pub annotations: Vec<(String, String)>,
 }
 
-/// Where a rule's baseline profile is, and where the rule file named it.
+/// A rule's baseline: where it comes from, and where the rule file named it.
 #[derive(Debug, Clone)]
 pub struct BaselineSpec {
-    pub path: PathBuf,
+    pub source: BaselineSource,
+    /// `k` of a threshold learned from the baseline's own spread (`mean + k·σ`).
+    pub learned_threshold: Option<f64>,
     pub at: Position,
+}
+
+impl BaselineSpec {
+    /// Whether each tenant has a baseline of its own.
+    pub fn per_tenant(&self) -> bool {
+        match &self.source {
+            BaselineSource::Profile(path) => path.contains("{tenant}"),
+        }
+    }
+}
+
+/// Where a baseline comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BaselineSource {
+    /// A profile file, or a path template with `{tenant}` (resolved, absolute).
+    Profile(String),
 }
 
 impl Group {
     /// Every source column the group's rules read, without repeats.
     pub fn columns(&self) -> Vec<String> {
-        let mut cols: Vec<String> = self.rules.iter().flat_map(|r| r.check.columns().iter().cloned()).collect();
+        let mut cols: Vec<String> = self.rules.iter().flat_map(|r| r.check.kind().columns()).collect();
         cols.sort();
         cols.dedup();
         cols
@@ -166,6 +187,13 @@ fn validate_group(
             None
         }
     });
+    let forget_tenants_after = match &g.forget_tenants_after {
+        None => DEFAULT_FORGET_TENANTS_AFTER,
+        Some(f) => parse_duration("forget_tenants_after", &f.value).unwrap_or_else(|e| {
+            diag.at_value(f, e);
+            DEFAULT_FORGET_TENANTS_AFTER
+        }),
+    };
     if g.rules.is_empty() {
         diag.at_value(&g.name, format!("group `{}` has no rules", g.name.value));
     }
@@ -174,6 +202,11 @@ fn validate_group(
         .into_iter()
         .filter_map(|r| validate_rule(r.value, &g.name.value, base_dir, templates, seen, diag))
         .collect();
+    if !g.per_tenant {
+        for r in rules.iter().filter(|r| r.baseline.as_ref().is_some_and(|b| b.per_tenant())) {
+            diag.at_value(&g.name, format!("rule `{}`: a `{{tenant}}` baseline needs `per_tenant: true`", r.name));
+        }
+    }
     if diag.out.len() > errors_before {
         return None;
     }
@@ -184,6 +217,7 @@ fn validate_group(
         schedule: schedule.expect("no errors means a schedule"),
         window,
         per_tenant: g.per_tenant,
+        forget_tenants_after,
         rules,
     })
 }
@@ -214,11 +248,15 @@ fn validate_rule(
         Some(f) => parse_duration("for", &f.value).map_err(|e| diag.at_value(f, format!("rule `{name}`: {e}"))).unwrap_or_default(),
     };
     let baseline = r.baseline.as_ref().map(|b| match &b.value {
-        RawBaseline::Profile(p) => BaselineSpec { path: crate::util::paths::resolve(base_dir, p), at: Position::new(diag.file, &b.referenced) },
+        RawBaseline::Profile(p) => BaselineSpec {
+            source: BaselineSource::Profile(crate::util::paths::resolve(base_dir, p).to_string_lossy().into_owned()),
+            learned_threshold: None,
+            at: Position::new(diag.file, &b.referenced),
+        },
     });
     if let Some(c) = &check
-        && c.needs_baseline() && baseline.is_none() {
-            diag.at_value(&r.check, format!("rule `{name}`: a {} check needs `baseline: {{ profile: FILE }}`", c.kind()));
+        && c.kind().needs_baseline() && baseline.is_none() {
+            diag.at_value(&r.check, format!("rule `{name}`: a {} check needs `baseline: {{ profile: FILE }}`", c.spec().kind));
         }
     for (key, value) in &r.labels {
         if let Err(e) = check_label_name(key) {
@@ -256,7 +294,7 @@ fn check_label_name(key: &str) -> Result<(), String> {
     if !valid || key.starts_with("__") {
         return Err("not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)".into());
     }
-    if RESERVED_LABELS.contains(&key) {
+    if crate::labels::is_reserved(key) {
         return Err("is set by mlwatch and cannot be overridden".into());
     }
     Ok(())

@@ -36,6 +36,10 @@ pub struct RawGroup {
     /// Evaluate every tenant on its own, with a `tenant` label.
     #[serde(default)]
     pub per_tenant: bool,
+    /// A tenant with no rows for this long is no longer expected (its "no
+    /// data" series, and alerts on them, go away). Humantime; default `7d`.
+    #[serde(default)]
+    pub forget_tenants_after: Option<Spanned<String>>,
     pub rules: Vec<Spanned<RawRule>>,
 }
 

@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::AppState;
@@ -15,7 +14,7 @@ fn success(data: Value) -> Json<Value> {
 /// Alerts pending or firing now, each with `silencedBy` (silence ids) and
 /// `inhibited`: why a firing alert may not have been notified.
 pub async fn alerts(State(state): State<AppState>) -> Json<Value> {
-    let now = Utc::now();
+    let now = state.alerting.clock().now();
     let alerts = state.live.active_alerts();
     let dispatcher = state.alerting.dispatcher();
     let alerts: Vec<Value> = alerts
@@ -39,7 +38,7 @@ pub async fn rules(State(state): State<AppState>) -> Json<Value> {
 /// Version, uptime, and the configuration with every secret redacted.
 pub async fn status(State(state): State<AppState>) -> Json<Value> {
     let info = state.live.info();
-    let uptime = (Utc::now() - info.started_at).num_milliseconds() as f64 / 1000.0;
+    let uptime = (state.alerting.clock().now() - info.started_at).num_milliseconds() as f64 / 1000.0;
     let mut data = serde_json::to_value(&info).expect("info serializes");
     data["uptimeSeconds"] = json!(uptime);
     success(data)

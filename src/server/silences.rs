@@ -4,7 +4,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::Utc;
 use rand::Rng;
 use serde_json::{Value, json};
 
@@ -19,10 +18,10 @@ fn error(status: StatusCode, message: impl std::fmt::Display) -> Answer {
 
 /// Every silence not long expired, with its state.
 pub async fn list(State(state): State<AppState>) -> Answer {
-    match state.alerting.store().load_silences(Utc::now()) {
+    let now = state.alerting.clock().now();
+    match state.alerting.store().load_silences(now) {
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
         Ok(silences) => {
-            let now = Utc::now();
             let data: Vec<Value> = silences
                 .iter()
                 .map(|s| {
@@ -42,7 +41,7 @@ pub async fn create(State(state): State<AppState>, body: String) -> Answer {
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid silence: {e}")),
     };
     let id = format!("{:016x}", rand::rng().random::<u64>());
-    let silence = match new.into_silence(id.clone(), Utc::now()) {
+    let silence = match new.into_silence(id.clone(), state.alerting.clock().now()) {
         Ok(s) => s,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
@@ -59,7 +58,7 @@ pub async fn create(State(state): State<AppState>, body: String) -> Answer {
 
 /// Expire a silence now (it stays listed as expired for a few days).
 pub async fn expire(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
-    let now = Utc::now();
+    let now = state.alerting.clock().now();
     let silences = match state.alerting.store().load_silences(now) {
         Ok(s) => s,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),

@@ -7,17 +7,21 @@ use polars::prelude::*;
 use rand::SeedableRng;
 use serde::Deserialize;
 
+use chrono::{DateTime, Utc};
+
 use super::path_template::{Matched, PathTemplate};
 use super::read::{FileFormat, read_file};
 use super::window::{TimestampUnit, Window, select_window};
-use super::{Partition, SourceError};
+use super::{Partition, Sample, SourceError, SourceMeta};
 
 /// A source of files, as written in `mlwatch.yaml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSourceConfig {
     /// Path or glob, relative to the config file. `{tenant}` marks the path part
-    /// that names the tenant; other `{name}` placeholders (e.g. `{date}`) match anything.
+    /// that names the tenant; date parts (`{date}`, `{year}`, `{month}`, `{day}`,
+    /// `{hour}`, `{date:%Y/%m/%d}`) limit reading to the partitions a window
+    /// can touch; other `{name}` placeholders match anything.
     pub path: String,
     /// File format; by default taken from each file's extension.
     #[serde(default)]
@@ -37,7 +41,15 @@ pub struct FileSourceConfig {
     /// Seed of that sample, so evaluations are reproducible.
     #[serde(default)]
     pub seed: u64,
+    /// How much later than its rows' event time a partition may be named: the
+    /// partitions read for a window run from its start to its end plus this
+    /// (humantime). Default `1h`.
+    #[serde(default)]
+    pub partition_lateness: Option<String>,
 }
+
+/// The default of `partition_lateness`.
+pub const DEFAULT_PARTITION_LATENESS: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// A validated file source.
 #[derive(Debug, Clone)]
@@ -49,6 +61,7 @@ pub struct FileSource {
     tenant_column: Option<String>,
     max_rows: Option<usize>,
     seed: u64,
+    lateness: chrono::Duration,
 }
 
 impl FileSourceConfig {
@@ -62,6 +75,10 @@ impl FileSourceConfig {
         if self.max_rows == Some(0) {
             return Err("max_rows must be at least 1".into());
         }
+        let lateness = match &self.partition_lateness {
+            None => DEFAULT_PARTITION_LATENESS,
+            Some(text) => crate::rules::schedule::parse_duration("partition_lateness", text)?,
+        };
         Ok(FileSource {
             template,
             format: self.format,
@@ -70,6 +87,7 @@ impl FileSourceConfig {
             tenant_column: self.tenant.clone(),
             max_rows: self.max_rows,
             seed: self.seed,
+            lateness: chrono::Duration::from_std(lateness).unwrap_or(chrono::Duration::MAX),
         })
     }
 }
@@ -83,46 +101,55 @@ impl FileSource {
         self.timestamp.is_some()
     }
 
-    /// Read `columns` of every matching file, keep the rows in `window`, and split by
-    /// tenant when `by_tenant` (else one partition).
-    pub fn sample(&self, columns: &[String], window: Option<Window>, by_tenant: bool) -> Result<Vec<Partition>, SourceError> {
+    /// Read `columns` of the files that can hold rows of `window` (every
+    /// matching file without one), keep the rows in `window`, and split by
+    /// tenant when `by_tenant` (else one partition). No files is no rows, not
+    /// an error: the caller decides what an empty window means.
+    pub fn sample(&self, columns: &[String], window: Option<Window>, by_tenant: bool) -> Result<Sample, SourceError> {
+        let range = window.map(|w| (w.start, w.end.checked_add_signed(self.lateness).unwrap_or(w.end)));
         let files = self
             .template
-            .discover()
+            .discover(range)
             .map_err(|e| SourceError::Discover { pattern: self.template.as_str().to_string(), message: e.to_string() })?;
-        if files.is_empty() {
-            return Err(SourceError::NoFiles { pattern: self.template.as_str().to_string() });
-        }
         let mut wanted: Vec<String> = columns.to_vec();
         wanted.extend(self.timestamp.iter().cloned());
         wanted.extend(self.tenant_column.iter().cloned());
         wanted.sort();
         wanted.dedup();
 
-        // Frames per tenant key (None when not splitting, or when the tenant is a column).
-        let mut frames: BTreeMap<Option<String>, DataFrame> = BTreeMap::new();
+        // Frames and what was seen, per tenant key (None when not splitting,
+        // or when the tenant is a column: split below).
+        let mut frames: BTreeMap<Option<String>, (DataFrame, SourceMeta)> = BTreeMap::new();
+        let files_read = files.len() as u64;
         for Matched { path, tenant } in files {
+            let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok().map(DateTime::<Utc>::from);
             let mut df = read_file(&path, self.format, Some(&wanted))?;
+            let mut newest = None;
             if let Some(ts) = &self.timestamp {
-                df = select_window(&df, ts, self.timestamp_unit, window).map_err(|e| SourceError::frame(&path, e))?;
+                let (selected, n) =
+                    select_window(&df, ts, self.timestamp_unit, window).map_err(|e| SourceError::frame(&path, e))?;
+                df = selected;
+                newest = n;
             }
             let df = normalize_numeric(df).map_err(|e| SourceError::frame(&path, e))?;
             let key = if by_tenant { tenant } else { None };
+            let seen = SourceMeta { files: 1, rows: df.height() as u64, newest, modified };
             match frames.get_mut(&key) {
-                Some(acc) => {
+                Some((acc, meta)) => {
                     acc.vstack_mut(&df).map_err(|e| SourceError::frame(&path, e))?;
+                    meta.merge(&seen);
                 }
                 None => {
-                    frames.insert(key, df);
+                    frames.insert(key, (df, seen));
                 }
             }
         }
 
         let mut parts = Vec::new();
-        for (tenant, df) in frames {
+        for (tenant, (df, meta)) in frames {
             match (&self.tenant_column, by_tenant) {
-                (Some(col), true) => parts.extend(split_by_column(&df, col)?),
-                _ => parts.push(Partition { tenant, frame: df }),
+                (Some(col), true) => parts.extend(split_by_column(&df, col, self.timestamp.as_deref(), &meta)?),
+                _ => parts.push(Partition { tenant, frame: df, meta }),
             }
         }
         if let Some(max) = self.max_rows {
@@ -130,7 +157,7 @@ impl FileSource {
                 p.frame = sample_rows(&p.frame, max, self.seed)?;
             }
         }
-        Ok(parts)
+        Ok(Sample { partitions: parts, files_read })
     }
 }
 
@@ -146,7 +173,9 @@ fn normalize_numeric(mut df: DataFrame) -> PolarsResult<DataFrame> {
     Ok(df)
 }
 
-fn split_by_column(df: &DataFrame, column: &str) -> Result<Vec<Partition>, SourceError> {
+/// One partition per value of the tenant column. Files and modification
+/// times are the source's; rows and the newest event time are the tenant's own.
+fn split_by_column(df: &DataFrame, column: &str, timestamp: Option<&str>, meta: &SourceMeta) -> Result<Vec<Partition>, SourceError> {
     let tenants = df
         .column(column)
         .and_then(|c| c.cast(&DataType::String))
@@ -162,7 +191,9 @@ fn split_by_column(df: &DataFrame, column: &str) -> Result<Vec<Partition>, Sourc
             let frame = df
                 .take(&IdxCa::from_vec("idx".into(), idx))
                 .map_err(|e| SourceError::Frame { what: format!("tenant `{tenant}`"), source: e })?;
-            Ok(Partition { tenant: Some(tenant), frame })
+            let newest = timestamp.and_then(|ts| frame.column(ts).ok()?.i64().ok()?.max()).and_then(DateTime::from_timestamp_millis);
+            let meta = SourceMeta { rows: frame.height() as u64, newest, ..meta.clone() };
+            Ok(Partition { tenant: Some(tenant), frame, meta })
         })
         .collect()
 }
@@ -202,10 +233,10 @@ mod tests {
             std::fs::write(dir.path().join(t).join("b.csv"), "x\n10\n").unwrap();
         }
         let s = source(dir.path(), "path: '{tenant}/*.csv'");
-        let parts = s.sample(&["x".into()], None, true).unwrap();
+        let parts = s.sample(&["x".into()], None, true).unwrap().partitions;
         let got: Vec<(String, usize)> = parts.iter().map(|p| (p.tenant.clone().unwrap(), p.frame.height())).collect();
         assert_eq!(got, [("acme".to_string(), 3), ("globex".to_string(), 2)]);
-        let all = s.sample(&["x".into()], None, false).unwrap();
+        let all = s.sample(&["x".into()], None, false).unwrap().partitions;
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].frame.height(), 5);
     }
@@ -219,18 +250,36 @@ mod tests {
         }
         std::fs::write(dir.path().join("d.csv"), body).unwrap();
         let s = source(dir.path(), "{path: d.csv, tenant: tenant, max_rows: 10, seed: 7}");
-        let p1 = s.sample(&["x".into()], None, true).unwrap();
-        let p2 = s.sample(&["x".into()], None, true).unwrap();
+        let p1 = s.sample(&["x".into()], None, true).unwrap().partitions;
+        let p2 = s.sample(&["x".into()], None, true).unwrap().partitions;
         assert_eq!(p1.len(), 2);
         assert_eq!(p1[0].frame.height(), 10);
         assert!(p1[0].frame.equals(&p2[0].frame));
     }
 
     #[test]
-    fn no_matching_files_is_a_named_error() {
+    fn no_matching_files_is_no_rows_not_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let s = source(dir.path(), "path: 'missing/*.parquet'");
-        let err = s.sample(&["x".into()], None, false).unwrap_err().to_string();
-        assert!(err.contains("no files match") && err.contains("missing/*.parquet"), "{err}");
+        let sample = s.sample(&["x".into()], None, false).unwrap();
+        assert!(sample.partitions.is_empty());
+        assert_eq!(sample.files_read, 0);
+    }
+
+    #[test]
+    fn a_window_reads_only_its_days_and_reports_what_it_saw() {
+        let dir = tempfile::tempdir().unwrap();
+        for day in 1..=30 {
+            let p = dir.path().join("acme").join(format!("dt=2026-11-{day:02}"));
+            std::fs::create_dir_all(&p).unwrap();
+            std::fs::write(p.join("a.csv"), format!("ts,x\n2026-11-{day:02}T10:30:00Z,{day}\n2026-11-{day:02}T12:00:00Z,{day}\n")).unwrap();
+        }
+        let s = source(dir.path(), "{path: '{tenant}/dt={date}/*.csv', timestamp: ts}");
+        let end = DateTime::parse_from_rfc3339("2026-11-20T11:00:00Z").unwrap().with_timezone(&Utc);
+        let sample = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(3600))), true).unwrap();
+        assert_eq!(sample.files_read, 1, "only dt=2026-11-20 is opened");
+        let p = &sample.partitions[0];
+        assert_eq!((p.frame.height(), p.meta.rows, p.meta.files), (1, 1, 1));
+        assert_eq!(p.meta.newest, Some(DateTime::parse_from_rfc3339("2026-11-20T10:30:00Z").unwrap().with_timezone(&Utc)));
     }
 }

@@ -8,6 +8,7 @@ pub mod window;
 
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use polars::prelude::{DataFrame, PolarsError};
 use serde::Deserialize;
 
@@ -52,11 +53,20 @@ impl Source {
     }
 
     /// The rows in `window` (all rows when `None`), reading only `columns`.
-    pub fn sample(&self, columns: &[String], window: Option<Window>, by_tenant: bool) -> Result<Vec<Partition>, SourceError> {
+    pub fn sample(&self, columns: &[String], window: Option<Window>, by_tenant: bool) -> Result<Sample, SourceError> {
         match self {
             Source::File(s) => s.sample(columns, window, by_tenant),
         }
     }
+}
+
+/// What one read of a source found.
+#[derive(Debug, Clone, Default)]
+pub struct Sample {
+    /// One per tenant that had files (or one for all, when not split by tenant).
+    pub partitions: Vec<Partition>,
+    /// Files opened for this read.
+    pub files_read: u64,
 }
 
 /// The rows of one tenant (or of all tenants, when `tenant` is `None`).
@@ -64,13 +74,36 @@ impl Source {
 pub struct Partition {
     pub tenant: Option<String>,
     pub frame: DataFrame,
+    pub meta: SourceMeta,
+}
+
+/// What a source saw of one tenant in one read: checks of freshness and
+/// volume look at this rather than at the rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceMeta {
+    /// Files read.
+    pub files: u64,
+    /// Rows in the window.
+    pub rows: u64,
+    /// Newest event time among the rows read, up to the window's end.
+    pub newest: Option<DateTime<Utc>>,
+    /// Newest modification time of the files read.
+    pub modified: Option<DateTime<Utc>>,
+}
+
+impl SourceMeta {
+    /// Add what another file showed.
+    pub fn merge(&mut self, other: &SourceMeta) {
+        self.files += other.files;
+        self.rows += other.rows;
+        self.newest = self.newest.max(other.newest);
+        self.modified = self.modified.max(other.modified);
+    }
 }
 
 /// Why a source could not be sampled.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("no files match `{pattern}`")]
-    NoFiles { pattern: String },
     #[error("cannot list files for `{pattern}`: {message}")]
     Discover { pattern: String, message: String },
     #[error(transparent)]
@@ -83,7 +116,7 @@ impl SourceError {
     /// A short, bounded reason for the failure counter's `reason` label.
     pub fn reason(&self) -> &'static str {
         match self {
-            SourceError::NoFiles { .. } | SourceError::Discover { .. } => "source_missing",
+            SourceError::Discover { .. } => "source_missing",
             SourceError::Read(read::ReadError::MissingColumn { .. }) => "missing_column",
             SourceError::Read(read::ReadError::Corrupt { .. } | read::ReadError::UnknownFormat { .. }) => "source_corrupt",
             SourceError::Read(read::ReadError::Open { .. }) => "source_missing",

@@ -1,19 +1,52 @@
-//! Path templates: globs with `{tenant}` and other `{name}` placeholders.
+//! Path templates: globs with `{tenant}`, date parts and other `{name}` placeholders.
 //!
-//! `lake/{tenant}/features/dt={date}/*.parquet` is searched as the glob
-//! `lake/*/features/dt=*/*.parquet`, and the tenant is read back from each match.
+//! `lake/{tenant}/features/dt={date}/*.parquet` is searched as
+//! `lake/*/features/dt=2026-11-30/*.parquet` for each day that can hold rows of
+//! the window being read (or as `dt=*` when there is no window), and the
+//! tenant is read back from each match. Cost grows with the window, not with
+//! the number of partitions in the lake.
+//!
+//! Date parts: `{date}` (`%Y-%m-%d`), `{year}`, `{month}`, `{day}`, `{hour}`,
+//! and any strftime format as `{date:%Y/%m/%d}`. Times are UTC.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, TimeZone, Timelike, Utc};
 use regex::Regex;
+
+/// Most partitions a window may expand to; a longer window is searched with
+/// `*` in place of the date parts (and filtered by timestamp as usual).
+const MAX_PARTITIONS: usize = 10_000;
 
 /// A compiled path template.
 #[derive(Debug, Clone)]
 pub struct PathTemplate {
     template: String,
-    glob: String,
+    parts: Vec<Part>,
     matcher: Regex,
     has_tenant: bool,
+    step: Option<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    /// Glob text as written (`*`, `?`, `**` and literal characters).
+    Glob(String),
+    Tenant,
+    /// A strftime format filled in per partition.
+    Time(String),
+    /// A placeholder that matches anything.
+    Any,
+}
+
+/// The finest time unit the template's date parts name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    Year,
+    Month,
+    Day,
+    Hour,
 }
 
 /// One file that matched a template.
@@ -29,6 +62,8 @@ pub enum TemplateError {
     Unclosed,
     #[error("empty placeholder `{{}}` in path template")]
     EmptyPlaceholder,
+    #[error("placeholder `{{{0}}}`: invalid date format")]
+    DateFormat(String),
     #[error("invalid glob pattern: {0}")]
     Glob(String),
     #[error("cannot list files: {0}")]
@@ -37,10 +72,16 @@ pub enum TemplateError {
 
 impl PathTemplate {
     pub fn parse(template: &str) -> Result<Self, TemplateError> {
-        let mut glob = String::new();
+        let mut parts: Vec<Part> = Vec::new();
         let mut re = String::from("^");
         let mut has_tenant = false;
+        let mut glob = String::new();
         let mut chars = template.chars().peekable();
+        let flush = |glob: &mut String, parts: &mut Vec<Part>| {
+            if !glob.is_empty() {
+                parts.push(Part::Glob(std::mem::take(glob)));
+            }
+        };
         while let Some(c) = chars.next() {
             match c {
                 '{' => {
@@ -55,12 +96,18 @@ impl PathTemplate {
                     if name.is_empty() {
                         return Err(TemplateError::EmptyPlaceholder);
                     }
-                    glob.push('*');
+                    flush(&mut glob, &mut parts);
                     if name == "tenant" && !has_tenant {
                         has_tenant = true;
                         re.push_str("(?P<tenant>[^/]+)");
+                        parts.push(Part::Tenant);
+                    } else if let Some(format) = time_format(&name) {
+                        check_format(&name, &format)?;
+                        re.push_str(".*?");
+                        parts.push(Part::Time(format));
                     } else {
                         re.push_str("[^/]*");
+                        parts.push(Part::Any);
                     }
                 }
                 '*' if chars.peek() == Some(&'*') => {
@@ -82,10 +129,12 @@ impl PathTemplate {
                 }
             }
         }
+        flush(&mut glob, &mut parts);
         re.push('$');
-        glob::Pattern::new(&glob).map_err(|e| TemplateError::Glob(e.to_string()))?;
-        let matcher = Regex::new(&re).expect("template regex is built from escaped parts");
-        Ok(PathTemplate { template: template.to_string(), glob, matcher, has_tenant })
+        let step = parts.iter().filter_map(|p| if let Part::Time(f) = p { Some(step_of(f)) } else { None }).max();
+        let t = PathTemplate { template: template.to_string(), parts, matcher: Regex::new(&re).expect("escaped parts"), has_tenant, step };
+        glob::Pattern::new(&t.glob_for(None)).map_err(|e| TemplateError::Glob(e.to_string()))?;
+        Ok(t)
     }
 
     /// Whether the template names the tenant.
@@ -93,23 +142,62 @@ impl PathTemplate {
         self.has_tenant
     }
 
+    /// Whether the template has date parts, so a window can prune partitions.
+    pub fn has_date(&self) -> bool {
+        self.step.is_some()
+    }
+
     pub fn as_str(&self) -> &str {
         &self.template
     }
 
-    /// All matching files, sorted, with the tenant each belongs to.
-    pub fn discover(&self) -> Result<Vec<Matched>, TemplateError> {
-        let mut out = Vec::new();
-        for entry in glob::glob(&self.glob).map_err(|e| TemplateError::Glob(e.to_string()))? {
-            let path = entry.map_err(|e| TemplateError::List(e.to_string()))?;
-            if path.is_dir() {
-                continue;
+    /// The glob for one partition (`at`), or for every partition (`None`).
+    fn glob_for(&self, at: Option<DateTime<Utc>>) -> String {
+        let mut out = String::new();
+        for p in &self.parts {
+            match (p, at) {
+                (Part::Glob(g), _) => out.push_str(g),
+                (Part::Time(f), Some(t)) => out.push_str(&glob::Pattern::escape(&t.format(f).to_string())),
+                (Part::Tenant | Part::Any | Part::Time(_), _) => out.push('*'),
             }
-            let tenant = if self.has_tenant { self.tenant_of(&path) } else { None };
-            out.push(Matched { path, tenant });
         }
-        out.sort();
-        Ok(out)
+        out
+    }
+
+    /// The globs to search for rows in `range` (start, end]: one per partition
+    /// that can hold them, or the whole lake without a range or date parts.
+    pub fn globs(&self, range: Option<(DateTime<Utc>, DateTime<Utc>)>) -> Vec<String> {
+        let (Some(step), Some((start, end))) = (self.step, range) else {
+            return vec![self.glob_for(None)];
+        };
+        let mut globs = BTreeSet::new();
+        let mut t = step.floor(start);
+        while t <= end {
+            if globs.len() >= MAX_PARTITIONS {
+                return vec![self.glob_for(None)];
+            }
+            globs.insert(self.glob_for(Some(t)));
+            t = step.next(t);
+        }
+        globs.into_iter().collect()
+    }
+
+    /// Matching files (regular files only), sorted, with the tenant each
+    /// belongs to. With a range, only partitions that can hold its rows are searched.
+    pub fn discover(&self, range: Option<(DateTime<Utc>, DateTime<Utc>)>) -> Result<Vec<Matched>, TemplateError> {
+        let mut out = BTreeSet::new();
+        for pattern in self.globs(range) {
+            for entry in glob::glob(&pattern).map_err(|e| TemplateError::Glob(e.to_string()))? {
+                let path = entry.map_err(|e| TemplateError::List(e.to_string()))?;
+                // Only regular files: a FIFO or a device would block the read for ever.
+                if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+                    continue;
+                }
+                let tenant = if self.has_tenant { self.tenant_of(&path) } else { None };
+                out.insert(Matched { path, tenant });
+            }
+        }
+        Ok(out.into_iter().collect())
     }
 
     fn tenant_of(&self, path: &Path) -> Option<String> {
@@ -118,9 +206,72 @@ impl PathTemplate {
     }
 }
 
+/// The strftime format a placeholder stands for, if it is a date part.
+fn time_format(name: &str) -> Option<String> {
+    Some(match name {
+        "date" => "%Y-%m-%d".into(),
+        "year" => "%Y".into(),
+        "month" => "%m".into(),
+        "day" => "%d".into(),
+        "hour" => "%H".into(),
+        _ => name.strip_prefix("date:")?.to_string(),
+    })
+}
+
+fn check_format(name: &str, format: &str) -> Result<(), TemplateError> {
+    use chrono::format::{Item, StrftimeItems};
+    if format.is_empty() || StrftimeItems::new(format).any(|i| matches!(i, Item::Error)) {
+        return Err(TemplateError::DateFormat(name.to_string()));
+    }
+    Ok(())
+}
+
+fn step_of(format: &str) -> Step {
+    let has = |specs: &[&str]| specs.iter().any(|s| format.contains(s));
+    if has(&["%H", "%I", "%k", "%l", "%T", "%R", "%s"]) {
+        Step::Hour
+    } else if has(&["%d", "%e", "%j", "%F", "%D", "%a", "%A", "%u", "%w"]) {
+        Step::Day
+    } else if has(&["%m", "%b", "%B", "%h"]) {
+        Step::Month
+    } else {
+        Step::Year
+    }
+}
+
+impl Step {
+    fn floor(self, t: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Step::Hour => t.duration_trunc(Duration::hours(1)).unwrap_or(t),
+            Step::Day => t.duration_trunc(Duration::days(1)).unwrap_or(t),
+            Step::Month => day_start(t.year(), t.month()),
+            Step::Year => day_start(t.year(), 1),
+        }
+    }
+
+    fn next(self, t: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Step::Hour => t + Duration::hours(1),
+            Step::Day => t + Duration::days(1),
+            Step::Month if t.month() == 12 => day_start(t.year() + 1, 1),
+            Step::Month => day_start(t.year(), t.month() + 1),
+            Step::Year => day_start(t.year() + 1, 1),
+        }
+    }
+}
+
+fn day_start(year: i32, month: u32) -> DateTime<Utc> {
+    let d = NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(NaiveDate::MAX);
+    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).with_nanosecond(0).expect("valid")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
 
     #[test]
     fn placeholders_become_globs_and_tenants_are_read_back() {
@@ -132,14 +283,34 @@ mod tests {
         }
         let template = format!("{}/{{tenant}}/features/dt={{date}}/*.parquet", dir.path().display());
         let t = PathTemplate::parse(&template).unwrap();
-        assert!(t.has_tenant());
-        let found = t.discover().unwrap();
+        assert!(t.has_tenant() && t.has_date());
+        let found = t.discover(None).unwrap();
         let tenants: Vec<_> = found.iter().map(|m| m.tenant.clone().unwrap()).collect();
         assert_eq!(tenants, ["acme", "globex"]);
+        // A window on 2 November opens only that day's partitions.
+        let nov2 = t.discover(Some((at("2026-11-02T10:00:00Z"), at("2026-11-02T11:00:00Z")))).unwrap();
+        assert_eq!(nov2.len(), 1);
+        assert_eq!(nov2[0].tenant.as_deref(), Some("globex"));
     }
 
     #[test]
-    fn unclosed_placeholder_is_an_error() {
+    fn a_window_expands_to_the_partitions_it_touches() {
+        let t = PathTemplate::parse("lake/{tenant}/dt={date}/h={hour}/*.parquet").unwrap();
+        let g = t.globs(Some((at("2026-11-30T22:30:00Z"), at("2026-12-01T00:10:00Z"))));
+        assert_eq!(
+            g,
+            ["lake/*/dt=2026-11-30/h=22/*.parquet", "lake/*/dt=2026-11-30/h=23/*.parquet", "lake/*/dt=2026-12-01/h=00/*.parquet"]
+        );
+        let t = PathTemplate::parse("lake/{date:%Y/%m/%d}/{month}.csv").unwrap();
+        assert_eq!(t.globs(Some((at("2026-12-31T23:00:00Z"), at("2027-01-01T01:00:00Z")))), ["lake/2026/12/31/12.csv", "lake/2027/01/01/01.csv"]);
+        let monthly = PathTemplate::parse("m/{year}-{month}.csv").unwrap();
+        assert_eq!(monthly.globs(Some((at("2026-11-15T00:00:00Z"), at("2027-01-02T00:00:00Z")))), ["m/2026-11.csv", "m/2026-12.csv", "m/2027-01.csv"]);
+        assert_eq!(t.globs(None), ["lake/*/*.csv"]);
+    }
+
+    #[test]
+    fn unclosed_placeholder_and_bad_date_format_are_errors() {
         assert!(matches!(PathTemplate::parse("a/{tenant/b"), Err(TemplateError::Unclosed)));
+        assert!(matches!(PathTemplate::parse("a/{date:%Q}/b"), Err(TemplateError::DateFormat(_))));
     }
 }

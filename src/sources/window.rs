@@ -74,18 +74,25 @@ fn parse_text_timestamp(s: &str) -> Option<i64> {
 
 /// Keep the rows whose timestamp lies in the window; rows without one are dropped.
 /// The timestamp column is replaced by Unix milliseconds (Int64), so frames from
-/// files of different formats stack.
-pub fn select_window(df: &DataFrame, column: &str, unit: TimestampUnit, window: Option<Window>) -> PolarsResult<DataFrame> {
+/// files of different formats stack. Also returns the newest timestamp not
+/// after the window's end, in the window or before it (how fresh the data is).
+pub fn select_window(
+    df: &DataFrame,
+    column: &str,
+    unit: TimestampUnit,
+    window: Option<Window>,
+) -> PolarsResult<(DataFrame, Option<DateTime<Utc>>)> {
     let millis = epoch_millis(df.column(column)?, unit)?;
     let (lo, hi) = match window {
         Some(w) => (w.start.timestamp_millis(), w.end.timestamp_millis()),
         None => (i64::MIN, i64::MAX),
     };
+    let newest = millis.iter().flatten().copied().filter(|t| *t <= hi).max().and_then(DateTime::from_timestamp_millis);
     let mask: BooleanChunked = millis.iter().map(|t| Some(matches!(t, Some(t) if *t > lo && *t <= hi))).collect();
     let mut out = df.filter(&mask)?;
     let kept: Vec<Option<i64>> = millis.into_iter().filter(|t| matches!(t, Some(t) if *t > lo && *t <= hi)).collect();
     out.with_column(Column::new(column.into(), kept))?;
-    Ok(out)
+    Ok((out, newest))
 }
 
 #[cfg(test)]
@@ -101,7 +108,8 @@ mod tests {
         .unwrap();
         let end = DateTime::parse_from_rfc3339("2026-11-28T11:00:00Z").unwrap().with_timezone(&Utc);
         let w = Window::ending_at(end, std::time::Duration::from_secs(3600));
-        let out = select_window(&df, "ts", TimestampUnit::S, Some(w)).unwrap();
+        let (out, newest) = select_window(&df, "ts", TimestampUnit::S, Some(w)).unwrap();
+        assert_eq!(newest, Some(end));
         let xs: Vec<f64> = out.column("x").unwrap().f64().unwrap().into_no_null_iter().collect();
         assert_eq!(xs, [2.0, 3.0]);
     }

@@ -39,16 +39,16 @@ impl Store {
                 match &o.log {
                     Some(e) => upsert.execute(params![
                         k.receiver,
-                        k.integration as i64,
+                        k.integration,
                         k.group_key,
                         serde_json::to_string(&e.firing).expect("fingerprints serialize"),
                         e.at.timestamp_millis()
                     ])?,
-                    None => delete.execute(params![k.receiver, k.integration as i64, k.group_key])?,
+                    None => delete.execute(params![k.receiver, k.integration, k.group_key])?,
                 };
                 if let Some(n) = &o.notification {
                     let payload = serde_json::to_string(n).expect("notifications serialize");
-                    insert.execute(params![k.receiver, k.integration as i64, payload, now.timestamp_millis()])?;
+                    insert.execute(params![k.receiver, k.integration, payload, now.timestamp_millis()])?;
                 }
             }
         }
@@ -62,7 +62,7 @@ impl Store {
         let mut stmt = conn.prepare("SELECT receiver, integration, group_key, firing, at FROM notification_log")?;
         let rows = stmt.query_map([], |r| {
             Ok((
-                LogKey { receiver: r.get(0)?, integration: r.get::<_, i64>(1)? as usize, group_key: r.get(2)? },
+                LogKey { receiver: r.get(0)?, integration: r.get(1)?, group_key: r.get(2)? },
                 r.get::<_, String>(3)?,
                 r.get::<_, i64>(4)?,
             ))
@@ -80,11 +80,11 @@ impl Store {
     }
 
     /// The oldest notification waiting for one integration.
-    pub fn next_pending(&self, receiver: &str, integration: usize) -> Result<Option<Pending>, StateError> {
+    pub fn next_pending(&self, receiver: &str, integration: &str) -> Result<Option<Pending>, StateError> {
         let conn = self.conn();
         let row = conn
             .prepare_cached("SELECT id, payload, created_at FROM outbox WHERE receiver = ?1 AND integration = ?2 ORDER BY id LIMIT 1")?
-            .query_row(params![receiver, integration as i64], |r| {
+            .query_row(params![receiver, integration], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
             })
             .optional()?;
@@ -103,30 +103,53 @@ impl Store {
     }
 
     /// How many notifications wait for one integration.
-    pub fn pending_count(&self, receiver: &str, integration: usize) -> Result<i64, StateError> {
+    pub fn pending_count(&self, receiver: &str, integration: &str) -> Result<i64, StateError> {
         let conn = self.conn();
         let n = conn
             .prepare_cached("SELECT count(*) FROM outbox WHERE receiver = ?1 AND integration = ?2")?
-            .query_row(params![receiver, integration as i64], |r| r.get(0))?;
+            .query_row(params![receiver, integration], |r| r.get(0))?;
         Ok(n)
     }
 
     /// How many notifications wait, per (receiver, integration).
-    pub fn pending_counts(&self) -> Result<HashMap<(String, usize), i64>, StateError> {
+    pub fn pending_counts(&self) -> Result<HashMap<(String, String), i64>, StateError> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT receiver, integration, count(*) FROM outbox GROUP BY receiver, integration")?;
-        let rows = stmt.query_map([], |r| Ok(((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize), r.get::<_, i64>(2)?)))?;
+        let rows = stmt.query_map([], |r| Ok(((r.get::<_, String>(0)?, r.get::<_, String>(1)?), r.get::<_, i64>(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Give rows of a state file from before schema 3 (integrations numbered
+    /// `#N` by position in their receiver) the names of the integrations at
+    /// those positions: `receivers` lists each receiver's names in that
+    /// order. Returns how many rows were renamed.
+    pub fn rename_legacy_integrations(&self, receivers: &[(String, Vec<String>)]) -> Result<usize, StateError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut renamed = 0;
+        for (receiver, names) in receivers {
+            for (i, name) in names.iter().enumerate() {
+                let old = format!("#{i}");
+                for table in ["outbox", "notification_log"] {
+                    renamed += tx.execute(
+                        &format!("UPDATE {table} SET integration = ?3 WHERE receiver = ?1 AND integration = ?2"),
+                        params![receiver, old, name],
+                    )?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(renamed)
+    }
+
     /// Drop what waits for integrations that no longer exist; returns how many.
-    pub fn drop_pending_except(&self, integrations: &[(String, usize)]) -> Result<usize, StateError> {
+    pub fn drop_pending_except(&self, integrations: &[(String, String)]) -> Result<usize, StateError> {
         let counts = self.pending_counts()?;
         let conn = self.conn();
         let mut dropped = 0;
         for ((receiver, integration), n) in counts {
             if !integrations.iter().any(|(r, i)| *r == receiver && *i == integration) {
-                conn.execute("DELETE FROM outbox WHERE receiver = ?1 AND integration = ?2", params![receiver, integration as i64])?;
+                conn.execute("DELETE FROM outbox WHERE receiver = ?1 AND integration = ?2", params![receiver, integration])?;
                 dropped += n as usize;
             }
         }
@@ -137,10 +160,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::alert::Labels;
+    use crate::labels::Labels;
 
     fn outgoing(group: &str, firing: &[&str], notify: bool) -> Outgoing {
-        let key = LogKey { receiver: "oncall".into(), integration: 0, group_key: group.into() };
+        let key = LogKey { receiver: "oncall".into(), integration: "slack[0]".into(), group_key: group.into() };
         let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         Outgoing {
             key,
@@ -165,15 +188,28 @@ mod tests {
         let s = Store::open(dir.path()).unwrap();
         let log = s.load_notification_log().unwrap();
         assert_eq!(log.len(), 2);
-        let first = s.next_pending("oncall", 0).unwrap().unwrap();
+        let first = s.next_pending("oncall", "slack[0]").unwrap().unwrap();
         assert_eq!(first.notification.group_key, "g1", "oldest first");
         s.remove_pending(first.id).unwrap();
-        assert_eq!(s.next_pending("oncall", 0).unwrap().unwrap().notification.group_key, "g2");
-        assert_eq!(s.pending_counts().unwrap()[&("oncall".to_string(), 0)], 1);
+        assert_eq!(s.next_pending("oncall", "slack[0]").unwrap().unwrap().notification.group_key, "g2");
+        assert_eq!(s.pending_counts().unwrap()[&("oncall".to_string(), "slack[0]".to_string())], 1);
         // Everything in g1 resolved quietly: its log entry goes, nothing is queued.
         s.enqueue(&[outgoing("g1", &[], false)], now).unwrap();
         assert_eq!(s.load_notification_log().unwrap().len(), 1);
         assert_eq!(s.drop_pending_except(&[]).unwrap(), 1);
-        assert!(s.next_pending("oncall", 0).unwrap().is_none());
+        assert!(s.next_pending("oncall", "slack[0]").unwrap().is_none());
+    }
+
+    #[test]
+    fn rows_numbered_by_position_before_schema_3_get_their_names() {
+        let s = Store::in_memory();
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let mut o = outgoing("g1", &["aa"], true);
+        o.key.integration = "#1".into();
+        s.enqueue(&[o], now).unwrap();
+        let names = vec![("oncall".to_string(), vec!["slack[0]".to_string(), "email[0]".to_string()])];
+        assert_eq!(s.rename_legacy_integrations(&names).unwrap(), 2, "the outbox row and the log entry");
+        assert!(s.next_pending("oncall", "email[0]").unwrap().is_some());
+        assert!(s.next_pending("oncall", "slack[0]").unwrap().is_none());
     }
 }

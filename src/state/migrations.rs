@@ -64,6 +64,44 @@ const MIGRATIONS: &[&str] = &[
         ends_at INTEGER NOT NULL
     );
     "#,
+    // 3: tenants each group has seen; integrations named by kind and index
+    // within the kind (`slack[0]`), not by position in their receiver, so a
+    // reload that adds an integration moves nothing queued. Rows of the old
+    // numbering are kept as `#N` until the agent maps them to names (see
+    // `Store::rename_legacy_integrations`).
+    r#"
+    CREATE TABLE tenants (
+        grp        TEXT NOT NULL,    -- rule group
+        tenant     TEXT NOT NULL,
+        first_seen INTEGER NOT NULL, -- Unix ms of the first evaluation with rows
+        last_seen  INTEGER NOT NULL, -- Unix ms of the last one
+        PRIMARY KEY (grp, tenant)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE notification_log_v3 (
+        receiver    TEXT NOT NULL,
+        integration TEXT NOT NULL,   -- e.g. slack[0]
+        group_key   TEXT NOT NULL,
+        firing      TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        PRIMARY KEY (receiver, integration, group_key)
+    ) WITHOUT ROWID;
+    INSERT INTO notification_log_v3 SELECT receiver, '#' || integration, group_key, firing, at FROM notification_log;
+    DROP TABLE notification_log;
+    ALTER TABLE notification_log_v3 RENAME TO notification_log;
+
+    CREATE TABLE outbox_v3 (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        receiver    TEXT NOT NULL,
+        integration TEXT NOT NULL,
+        payload     TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+    );
+    INSERT INTO outbox_v3 SELECT id, receiver, '#' || integration, payload, created_at FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v3 RENAME TO outbox;
+    CREATE INDEX outbox_by_integration ON outbox(receiver, integration, id);
+    "#,
 ];
 
 /// The schema version this build writes.

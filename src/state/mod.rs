@@ -9,11 +9,13 @@ mod delivery;
 mod history;
 mod migrations;
 mod silences;
+mod tenants;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 pub use alerts::StoredAlerts;
@@ -92,9 +94,10 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Record one evaluation of a group: each rule's alerts as they are now and
-    /// the values it computed, in one transaction.
-    pub fn commit_evaluation(&self, rules: &[RuleRecord<'_>]) -> Result<(), StateError> {
+    /// Record one evaluation of a group: each rule's alerts as they are now,
+    /// the values it computed, and the group's known tenants (with when each
+    /// was last seen), in one transaction.
+    pub fn commit_evaluation(&self, rules: &[RuleRecord<'_>], tenants: Option<GroupTenants<'_>>) -> Result<(), StateError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for r in rules {
@@ -103,10 +106,16 @@ impl Store {
             }
             history::append(&tx, r.rule, r.at_ms, r.values)?;
         }
+        if let Some((group, tenants)) = tenants {
+            tenants::replace(&tx, group, tenants)?;
+        }
         tx.commit()?;
         Ok(())
     }
 }
+
+/// A group's known tenants, each with when it was last seen.
+pub type GroupTenants<'a> = (&'a str, &'a [(String, DateTime<Utc>)]);
 
 /// What one rule's evaluation leaves in the state.
 pub struct RuleRecord<'a> {

@@ -1,6 +1,7 @@
 //! Small shared loops and helpers used by several components.
 
 pub mod backoff;
+pub mod clock;
 pub mod memory;
 pub mod paths;
 pub mod secret;

@@ -184,7 +184,10 @@ impl Harness {
             integrations: s
                 .receivers
                 .iter()
-                .map(|(n, r)| (n.to_string(), r.iter().map(|&send_resolved| IntegrationInfo { send_resolved }).collect()))
+                .map(|(n, r)| {
+                    let infos = r.iter().enumerate().map(|(i, &send_resolved)| IntegrationInfo { name: i.to_string(), send_resolved });
+                    (n.to_string(), infos.collect())
+                })
                 .collect(),
             external_url: "http://mlwatch.test".into(),
         };

@@ -163,7 +163,7 @@ mod tests {
     use super::*;
     use crate::alerting::notification::Status;
     use crate::alerting::notification::tests::alert_out;
-    use crate::rules::alert::Labels;
+    use crate::labels::Labels;
 
     #[test]
     fn truncation_is_visible_and_within_the_limit() {

@@ -101,7 +101,7 @@ pub fn payload(n: &GroupNotification, max_alerts: usize) -> Value {
 mod tests {
     use super::*;
     use crate::alerting::notification::tests::alert_out;
-    use crate::rules::alert::Labels;
+    use crate::labels::Labels;
 
     #[test]
     fn payload_has_alertmanagers_shape() {

@@ -29,6 +29,9 @@ pub enum DriftMethod {
 }
 
 impl DriftMethod {
+    /// Every method but `auto`.
+    pub const ALL: [DriftMethod; 5] = [DriftMethod::Psi, DriftMethod::Ks, DriftMethod::Chi2, DriftMethod::Js, DriftMethod::Wasserstein];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DriftMethod::Auto => "auto",

@@ -10,11 +10,41 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 use serde::{Deserialize, Deserializer};
 
+use super::contract::{CheckKind, CheckSpec, EvalContext, Unit, ValueSpec};
 use super::{CheckError, Series};
 use crate::baseline::Profile;
+use crate::labels::Labels;
 use crate::stats::multiple::{self, Correction};
 pub use compare::DriftMethod;
 use compare::{Current, choose};
+
+const fn value(name: &'static str, help: &'static str, unit: Unit, metric: Option<&'static str>) -> ValueSpec {
+    ValueSpec { name, help, unit, metric }
+}
+
+/// What a drift check yields: one series per column.
+pub const SPEC: CheckSpec = CheckSpec {
+    kind: "drift",
+    summary: "How far each column's distribution in the window is from the tenant's baseline.",
+    labels: &["column"],
+    values: &[
+        value("psi", "Population Stability Index of the window against the baseline (method `psi`).", Unit::None, Some("mlwatch_drift_psi")),
+        value("ks_statistic", "Two-sample Kolmogorov-Smirnov statistic against the baseline (method `ks`).", Unit::None, Some("mlwatch_drift_ks_statistic")),
+        value("ks_pvalue", "Two-sided p-value of the Kolmogorov-Smirnov test (after `correction`).", Unit::Probability, Some("mlwatch_drift_ks_pvalue")),
+        value("chi2_statistic", "Chi-square goodness-of-fit statistic against the baseline proportions (method `chi2`).", Unit::None, Some("mlwatch_drift_chi2_statistic")),
+        value("chi2_pvalue", "P-value of the chi-square goodness-of-fit test (after `correction`).", Unit::Probability, Some("mlwatch_drift_chi2_pvalue")),
+        value("js_distance", "Jensen-Shannon distance (base 2, 0..1) to the baseline (method `js`).", Unit::None, Some("mlwatch_drift_js_distance")),
+        value("wasserstein", "Wasserstein-1 distance divided by the baseline standard deviation (method `wasserstein`).", Unit::None, Some("mlwatch_drift_wasserstein_normalized")),
+        value("wasserstein_raw", "Wasserstein-1 distance to the baseline, in the column's units.", Unit::None, Some("mlwatch_drift_wasserstein")),
+        value("unseen_ratio", "Share of the window's values in categories the baseline never had (categorical columns).", Unit::Ratio, Some("mlwatch_drift_unseen_category_ratio")),
+        value("count", "Usable (finite, non-null) values in the window.", Unit::Count, Some("mlwatch_drift_sample_values")),
+        value("dropped", "Null, NaN and infinite values dropped from the window.", Unit::Count, Some("mlwatch_drift_dropped_values")),
+        value("baseline_count", "Usable values in the baseline.", Unit::Count, None),
+        value("statistic", "The first method's statistic.", Unit::None, None),
+        value("p_value", "The first method's p-value, when it has one (after `correction`).", Unit::Probability, None),
+    ],
+    primary: "statistic",
+};
 
 /// `check: { drift: ... }` as written in a rule.
 #[derive(Debug, Clone, Deserialize)]
@@ -25,7 +55,8 @@ pub struct DriftConfig {
     /// One method or a list; the first one's figures are also `statistic` and `p_value`.
     #[serde(default = "default_methods", deserialize_with = "one_or_many")]
     pub method: Vec<DriftMethod>,
-    /// Adjust `p_value` across the columns: `none`, `bonferroni`, `benjamini_hochberg`.
+    /// Adjust each method's p-values across the columns tested: `none`,
+    /// `bonferroni`, `benjamini_hochberg` (as `mlwatch drift --correction`).
     #[serde(default)]
     pub correction: Correction,
 }
@@ -74,7 +105,19 @@ impl DriftConfig {
 }
 
 impl DriftCheck {
-    pub fn variables(&self) -> Vec<&'static str> {
+    pub const SPEC: &'static CheckSpec = &SPEC;
+}
+
+impl CheckKind for DriftCheck {
+    fn spec(&self) -> &'static CheckSpec {
+        &SPEC
+    }
+
+    fn columns(&self) -> Vec<String> {
+        self.columns.clone()
+    }
+
+    fn values(&self) -> Vec<&'static str> {
         let mut v = vec!["statistic", "count", "baseline_count", "dropped", "unseen_ratio"];
         if self.methods[0].has_p_value() || self.methods[0] == DriftMethod::Auto {
             v.push("p_value");
@@ -82,10 +125,21 @@ impl DriftCheck {
         for m in &self.methods {
             v.extend(m.value_names());
         }
+        if self.methods.contains(&DriftMethod::Auto) {
+            for m in DriftMethod::ALL {
+                v.extend(m.value_names());
+            }
+        }
+        v.sort_unstable();
+        v.dedup();
         v
     }
 
-    pub fn fits_baseline(&self, profile: &Profile) -> Result<(), String> {
+    fn needs_baseline(&self) -> bool {
+        true
+    }
+
+    fn fits_baseline(&self, profile: &Profile) -> Result<(), String> {
         for c in &self.columns {
             let Some(col) = profile.columns.get(c) else {
                 let known: Vec<&str> = profile.columns.keys().map(String::as_str).collect();
@@ -100,14 +154,30 @@ impl DriftCheck {
         Ok(())
     }
 
-    pub fn evaluate(&self, frame: &DataFrame, profile: &Profile) -> Result<Vec<Series>, CheckError> {
+    fn evaluate(&self, cx: &EvalContext<'_>) -> Result<Vec<Series>, CheckError> {
+        let baseline = cx.baseline.ok_or(CheckError::NoBaseline)?;
+        self.compare(cx.frame, &baseline.profile)
+    }
+}
+
+impl DriftCheck {
+    /// The series of every column of `frame` against `profile`.
+    pub fn compare(&self, frame: &DataFrame, profile: &Profile) -> Result<Vec<Series>, CheckError> {
         let mut out = Vec::with_capacity(self.columns.len());
         for column in &self.columns {
             let err = |message: String| CheckError::Column { column: column.clone(), message };
             let base = profile.columns.get(column).ok_or_else(|| err("not in the baseline profile".into()))?;
+            let labels = Labels::from([("column".to_string(), column.clone())]);
+            if frame.height() == 0 {
+                // No rows at all (the tenant's data stopped): a series without
+                // figures, so `rows == 0` can still be alerted on.
+                let values = BTreeMap::from([("count", 0.0), ("dropped", 0.0), ("baseline_count", base.count() as f64)]);
+                out.push(Series { labels, values, note: Some("no rows in the window".into()) });
+                continue;
+            }
             let col = frame.column(column).map_err(|_| err("not in the source data".into()))?;
             let current = Current::from_column(col, base).map_err(err)?;
-            let mut series = Series { labels: BTreeMap::from([("column", column.clone())]), values: BTreeMap::new(), note: None };
+            let mut series = Series { labels, values: BTreeMap::new(), note: None };
             series.values.insert("count", current.count() as f64);
             series.values.insert("dropped", current.dropped() as f64);
             if let Some(u) = compare::unseen_ratio(base, &current) {
@@ -141,10 +211,18 @@ impl DriftCheck {
             out.push(series);
         }
         if self.correction != Correction::None {
-            let idx: Vec<usize> = (0..out.len()).filter(|&i| out[i].values.contains_key("p_value")).collect();
-            let ps: Vec<f64> = idx.iter().map(|&i| out[i].values["p_value"]).collect();
-            for (&i, p) in idx.iter().zip(multiple::adjust(&ps, self.correction)) {
-                out[i].values.insert("p_value", p);
+            // One meaning everywhere (as in `mlwatch drift`): each method's
+            // p-values are adjusted across the columns that method tested;
+            // `p_value` is the first method's, so it follows.
+            for name in ["ks_pvalue", "chi2_pvalue"] {
+                let idx: Vec<usize> = (0..out.len()).filter(|&i| out[i].values.contains_key(name)).collect();
+                let ps: Vec<f64> = idx.iter().map(|&i| out[i].values[name]).collect();
+                for (&i, p) in idx.iter().zip(multiple::adjust(&ps, self.correction)) {
+                    out[i].values.insert(name, p);
+                    if out[i].values.contains_key("p_value") {
+                        out[i].values.insert("p_value", p);
+                    }
+                }
             }
         }
         Ok(out)
@@ -166,13 +244,13 @@ mod tests {
         let base = df!("x" => (0..1000).map(|i| i as f64).collect::<Vec<_>>()).unwrap();
         let profile = build_profile(&base, "mem", &BuildOptions::default()).unwrap();
         let c = check("{columns: [x], method: [psi, ks, js, wasserstein]}");
-        let same = c.evaluate(&base, &profile).unwrap();
+        let same = c.compare(&base, &profile).unwrap();
         assert_eq!(same[0].values["psi"], 0.0);
         assert_eq!(same[0].values["ks_statistic"], 0.0);
         assert_eq!(same[0].values["js_distance"], 0.0);
         assert_eq!(same[0].values["wasserstein"], 0.0);
         let shifted = df!("x" => (0..1000).map(|i| i as f64 + 300.0).collect::<Vec<_>>()).unwrap();
-        let drifted = c.evaluate(&shifted, &profile).unwrap();
+        let drifted = c.compare(&shifted, &profile).unwrap();
         assert!(drifted[0].values["psi"] > 1.0);
         assert!((drifted[0].values["ks_statistic"] - 0.3).abs() < 1e-12);
         assert!((drifted[0].values["wasserstein_raw"] - 300.0).abs() < 1e-9);
@@ -184,18 +262,27 @@ mod tests {
         let base = df!("d" => ["ios", "android", "ios", "web"]).unwrap();
         let profile = build_profile(&base, "mem", &BuildOptions::default()).unwrap();
         let cur = df!("d" => ["ios", "ios", "tv", "tv"]).unwrap();
-        let out = check("{columns: [d], method: [chi2, psi]}").evaluate(&cur, &profile).unwrap();
+        let out = check("{columns: [d], method: [chi2, psi]}").compare(&cur, &profile).unwrap();
         assert_eq!(out[0].values["unseen_ratio"], 0.5);
         assert!(out[0].values["p_value"] < 1e-6);
         assert!(out[0].values["psi"] > 1.0);
     }
 
     #[test]
+    fn no_rows_at_all_is_a_series_without_figures() {
+        let base = df!("x" => [1.0, 2.0, 3.0]).unwrap();
+        let profile = build_profile(&base, "mem", &BuildOptions::default()).unwrap();
+        let out = check("{columns: [x]}").compare(&DataFrame::empty(), &profile).unwrap();
+        assert_eq!(out[0].values.get("count"), Some(&0.0));
+        assert!(!out[0].values.contains_key("statistic"));
+    }
+
+    #[test]
     fn empty_window_is_a_note_not_a_value() {
         let base = df!("x" => [1.0, 2.0, 3.0]).unwrap();
         let profile = build_profile(&base, "mem", &BuildOptions::default()).unwrap();
-        let empty = df!("x" => Vec::<f64>::new()).unwrap();
-        let out = check("{columns: [x]}").evaluate(&empty, &profile).unwrap();
+        let empty = df!("x" => [None::<f64>, None]).unwrap();
+        let out = check("{columns: [x]}").compare(&empty, &profile).unwrap();
         assert!(!out[0].values.contains_key("psi") && !out[0].values.contains_key("statistic"));
         assert!(out[0].note.as_deref().unwrap().contains("not enough data"));
     }
@@ -205,7 +292,7 @@ mod tests {
         let base = df!("x" => [1.0, 2.0]).unwrap();
         let profile = build_profile(&base, "mem", &BuildOptions::default()).unwrap();
         let cur = df!("x" => ["a", "b"]).unwrap();
-        let err = check("{columns: [x]}").evaluate(&cur, &profile).unwrap_err().to_string();
+        let err = check("{columns: [x]}").compare(&cur, &profile).unwrap_err().to_string();
         assert!(err.contains("column `x`: is str, but the baseline profiled it as numeric"), "{err}");
     }
 
@@ -214,11 +301,11 @@ mod tests {
         let base = df!("x" => (0..200).map(|i| i as f64).collect::<Vec<_>>(), "y" => (0..200).map(|i| (i * 7 % 200) as f64).collect::<Vec<_>>()).unwrap();
         let profile = build_profile(&base, "mem", &BuildOptions::default()).unwrap();
         let cur = df!("x" => (0..100).map(|i| i as f64 * 1.5).collect::<Vec<_>>(), "y" => (0..100).map(|i| i as f64 * 2.0).collect::<Vec<_>>()).unwrap();
-        let raw = check("{columns: [x, y], method: ks}").evaluate(&cur, &profile).unwrap();
-        let adj = check("{columns: [x, y], method: ks, correction: bonferroni}").evaluate(&cur, &profile).unwrap();
+        let raw = check("{columns: [x, y], method: ks}").compare(&cur, &profile).unwrap();
+        let adj = check("{columns: [x, y], method: ks, correction: bonferroni}").compare(&cur, &profile).unwrap();
         for (r, a) in raw.iter().zip(&adj) {
             assert!((a.values["p_value"] - (r.values["p_value"] * 2.0).min(1.0)).abs() < 1e-15);
-            assert_eq!(a.values["ks_pvalue"], r.values["ks_pvalue"], "method-specific p-values stay raw");
+            assert_eq!(a.values["ks_pvalue"], a.values["p_value"], "one meaning: every method's p-values are adjusted");
         }
     }
 }
