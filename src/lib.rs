@@ -35,6 +35,7 @@
 //!    (`alerting::dispatch`, `alerting::delivery`).
 
 pub mod agent;
+pub mod backtest;
 pub mod alerting;
 pub mod baseline;
 pub mod checks;

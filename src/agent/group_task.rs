@@ -2,7 +2,7 @@
 //! values, advance alert states, store both, and hand the alerts to the
 //! dispatcher (and to Alertmanagers).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -18,6 +18,7 @@ use crate::rules::advance::{advance, recorded_values};
 use crate::rules::alert::{Alert, AlertSet, AlertState, Transition};
 use crate::rules::eval::{EvalEnv, RuleResult, evaluate_group};
 use crate::rules::template::Templates;
+use crate::rules::tenants::KnownTenants;
 use crate::rules::{Group, Rule};
 use crate::sources::Source;
 use crate::state::{RuleRecord, SeriesKey, Store};
@@ -70,23 +71,24 @@ pub struct GroupTask {
     /// Per rule, in the group's order.
     rules: Vec<RuleState>,
     /// Tenants seen, with when they were last seen (kept in the state file).
-    tenants: BTreeMap<String, DateTime<Utc>>,
+    tenants: KnownTenants,
 }
 
 /// What one rule's evaluation produced for the store and the dispatcher.
 struct Applied {
     alerts: Vec<Alert>,
     values: Vec<(SeriesKey, f64)>,
+    transitions: Vec<Transition>,
 }
 
 impl GroupTask {
     /// A task for `group`, taking the rules' states out of `carried` (by rule name).
     pub fn new(group: Group, source: Source, shared: Arc<Shared>, carried: &mut HashMap<String, RuleState>) -> Self {
         let rules = group.rules.iter().map(|r| carried.remove(&r.name).unwrap_or_default()).collect();
-        let tenants = shared.store.load_tenants(&group.name).unwrap_or_else(|e| {
+        let tenants = KnownTenants::from_last_seen(shared.store.load_tenants(&group.name).unwrap_or_else(|e| {
             tracing::error!(group = %group.name, error = %e, "cannot read the group's known tenants; starting without");
             BTreeMap::new()
-        });
+        }));
         GroupTask { group: Arc::new(group), source: Arc::new(source), shared, rules, tenants }
     }
 
@@ -114,16 +116,10 @@ impl GroupTask {
         self.group.rules.iter().map(|r| r.name.clone()).zip(self.rules).collect()
     }
 
-    /// Tenants seen within the group's `forget_tenants_after` of `now`.
-    fn known_tenants(&self, now: DateTime<Utc>) -> BTreeSet<String> {
-        let horizon = chrono::Duration::from_std(self.group.forget_tenants_after).unwrap_or(chrono::Duration::MAX);
-        self.tenants.iter().filter(|(_, seen)| now - **seen <= horizon).map(|(t, _)| t.clone()).collect()
-    }
-
     /// One evaluation. Returns false when shutdown interrupted it.
     async fn evaluate_once(&mut self, token: &CancellationToken) -> bool {
         let now = self.shared.clock.now_ms();
-        let known = self.known_tenants(now);
+        let known = self.tenants.known(now, self.group.forget_tenants_after);
         let (group, source, shared) = (self.group.clone(), self.source.clone(), self.shared.clone());
         let span = tracing::info_span!("evaluate", group = %self.group.name);
         // Reading files and statistics are blocking work: keep them off the async workers.
@@ -148,19 +144,13 @@ impl GroupTask {
         let m = &shared.metrics;
         m.source_rows_read_total.with_label_values(&[&self.group.source]).inc_by(result.rows_read);
         m.source_files_read_total.with_label_values(&[&self.group.source]).inc_by(result.files_read);
-        for t in &result.tenants_seen {
-            if self.tenants.insert(t.clone(), now).is_none() {
-                tracing::info!(group = %self.group.name, tenant = %t, "new tenant");
-            }
+        let changes = self.tenants.observe(&result.tenants_seen, now, self.group.forget_tenants_after);
+        for t in changes.new {
+            tracing::info!(group = %self.group.name, tenant = %t, "new tenant");
         }
-        let horizon = chrono::Duration::from_std(self.group.forget_tenants_after).unwrap_or(chrono::Duration::MAX);
-        self.tenants.retain(|t, seen| {
-            let keep = now - *seen <= horizon;
-            if !keep {
-                tracing::info!(group = %self.group.name, tenant = %t, "tenant forgotten: no rows for forget_tenants_after");
-            }
-            keep
-        });
+        for t in changes.forgotten {
+            tracing::info!(group = %self.group.name, tenant = %t, "tenant forgotten: no rows for forget_tenants_after");
+        }
         m.tenants.with_label_values(&[&self.group.name]).set(self.tenants.len() as i64);
         let group = self.group.clone();
         let applied: Vec<Applied> = group
@@ -178,13 +168,19 @@ impl GroupTask {
         // never announces again what it already announced.
         let store = shared.store.clone();
         let names: Vec<String> = group.rules.iter().map(|r| r.name.clone()).collect();
-        let tenants: Vec<(String, DateTime<Utc>)> = self.tenants.iter().map(|(t, s)| (t.clone(), *s)).collect();
+        let tenants = self.tenants.to_rows();
         let group_name = group.name.clone();
         let (applied, stored) = tokio::task::spawn_blocking(move || {
             let records: Vec<RuleRecord<'_>> = names
                 .iter()
                 .zip(&applied)
-                .map(|(rule, a)| RuleRecord { rule, at_ms: now.timestamp_millis(), alerts: Some(&a.alerts), values: &a.values })
+                .map(|(rule, a)| RuleRecord {
+                    rule,
+                    at_ms: now.timestamp_millis(),
+                    alerts: Some(&a.alerts),
+                    values: &a.values,
+                    transitions: &a.transitions,
+                })
                 .collect();
             let stored = store.commit_evaluation(&records, Some((&group_name, &tenants)));
             (applied, stored)
@@ -254,11 +250,9 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
     state.exported = exported;
 
     // Alerts: those of tenants that failed stay as they were.
-    for t in advance(rule, &shared.templates, &mut state.alerts, &result, now) {
-        let (status, alert) = match &t {
-            Transition::Fired(a) => ("firing", a),
-            Transition::Resolved(a) => ("resolved", a),
-        };
+    let transitions = advance(rule, &shared.templates, &mut state.alerts, &result, now);
+    for t in transitions.iter().filter(|t| matches!(t, Transition::Fired(_) | Transition::Resolved(_))) {
+        let (status, alert) = (t.state(), t.alert());
         tracing::info!(rule = name, status, labels = ?alert.labels, value = ?alert.value, "alert {status}");
     }
     let alerts: Vec<Alert> = state.alerts.alerts().cloned().collect();
@@ -270,7 +264,7 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
         view.evaluation_time = Some(result.duration.as_secs_f64());
         view.alerts = alerts.clone();
     });
-    Applied { alerts, values: recorded_values(&result) }
+    Applied { alerts, values: recorded_values(&result), transitions }
 }
 
 /// Push firing and recently resolved alerts to the Alertmanagers of the

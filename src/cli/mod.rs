@@ -1,8 +1,9 @@
-//! The command line: `mlwatch run | check | baseline | drift | silence`.
+//! The command line: `mlwatch run | check | backtest | baseline | drift | silence`.
 //!
 //! Exit codes: 0 success; 1 a check failed (`check` found problems); 2 usage or
 //! configuration errors.
 
+mod backtest;
 mod baseline;
 mod check;
 mod data;
@@ -45,6 +46,9 @@ pub enum Command {
     Run(RunArgs),
     /// Validate the config, its rule files, templates and baselines; report every error.
     Check(ConfigArg),
+    /// Replay the rules over past data in simulated time: the alerts and
+    /// notifications they would have produced. Sends nothing.
+    Backtest(BacktestArgs),
     /// Baseline profiles.
     #[command(subcommand)]
     Baseline(BaselineCommand),
@@ -104,6 +108,23 @@ pub struct ConfigArg {
     /// The agent's configuration file.
     #[arg(long, short, default_value = "mlwatch.yaml")]
     pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Start of the replay: RFC 3339 time or UTC date (2026-11-01).
+    #[arg(long)]
+    pub from: String,
+    /// End of the replay (inclusive).
+    #[arg(long)]
+    pub to: String,
+    /// Evaluate every group at this step (humantime, e.g. 15m) instead of on its schedule.
+    #[arg(long)]
+    pub step: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -201,6 +222,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(&args.config),
+        Command::Backtest(args) => backtest::backtest(args),
         Command::Baseline(BaselineCommand::Build(args)) => baseline::build(args),
         Command::Baseline(BaselineCommand::Show { profile }) => baseline::show(&profile),
         Command::Drift(args) => drift::drift(args),

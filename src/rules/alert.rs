@@ -57,11 +57,34 @@ pub struct Active {
     pub value: Option<f64>,
 }
 
-/// A change that receivers hear about.
+/// A change of an alert's state. Receivers hear about `Fired` and
+/// `Resolved`; all four are kept as the alert history.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transition {
+    /// The condition started to hold (a new pending period).
+    Pending(Alert),
     Fired(Alert),
     Resolved(Alert),
+    /// A pending alert whose condition stopped holding before `for`.
+    Dropped(Alert),
+}
+
+impl Transition {
+    pub fn alert(&self) -> &Alert {
+        match self {
+            Transition::Pending(a) | Transition::Fired(a) | Transition::Resolved(a) | Transition::Dropped(a) => a,
+        }
+    }
+
+    /// The state the alert entered, as the history names it.
+    pub fn state(&self) -> &'static str {
+        match self {
+            Transition::Pending(_) => "pending",
+            Transition::Fired(_) => "firing",
+            Transition::Resolved(_) => "resolved",
+            Transition::Dropped(_) => "inactive",
+        }
+    }
 }
 
 /// The alerts of one rule.
@@ -91,6 +114,7 @@ impl AlertSet {
         let mut seen = std::collections::BTreeSet::new();
         for a in active {
             seen.insert(a.labels.clone());
+            let is_new = !self.alerts.contains_key(&a.labels);
             let alert = self.alerts.entry(a.labels.clone()).or_insert_with(|| Alert {
                 labels: a.labels.clone(),
                 annotations: BTreeMap::new(),
@@ -100,12 +124,16 @@ impl AlertSet {
                 resolved_at: None,
                 value: None,
             });
-            if alert.state == AlertState::Resolved {
+            let restarted = alert.state == AlertState::Resolved;
+            if restarted {
                 // Fires anew: a fresh pending period.
                 *alert = Alert { state: AlertState::Pending, active_at: now, fired_at: None, resolved_at: None, ..alert.clone() };
             }
             alert.annotations = a.annotations;
             alert.value = a.value;
+            if is_new || restarted {
+                transitions.push(Transition::Pending(alert.clone()));
+            }
             let held = (now - alert.active_at).to_std().unwrap_or_default();
             if alert.state == AlertState::Pending && held >= hold_for {
                 alert.state = AlertState::Firing;
@@ -119,7 +147,10 @@ impl AlertSet {
                 return true;
             }
             match alert.state {
-                AlertState::Pending => false,
+                AlertState::Pending => {
+                    transitions.push(Transition::Dropped(Alert { resolved_at: Some(now), ..alert.clone() }));
+                    false
+                }
                 AlertState::Firing => {
                     alert.state = AlertState::Resolved;
                     alert.resolved_at = Some(now);
@@ -153,8 +184,26 @@ mod tests {
         }
     }
 
+    /// What receivers hear about.
     fn kinds(ts: &[Transition]) -> Vec<&'static str> {
-        ts.iter().map(|t| if matches!(t, Transition::Fired(_)) { "fired" } else { "resolved" }).collect()
+        ts.iter()
+            .filter_map(|t| match t {
+                Transition::Fired(_) => Some("fired"),
+                Transition::Resolved(_) => Some("resolved"),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_history_sees_pending_and_dropped_too() {
+        let mut s = AlertSet::default();
+        let hold = Duration::from_secs(60);
+        let states = |ts: Vec<Transition>| ts.iter().map(Transition::state).collect::<Vec<_>>();
+        assert_eq!(states(s.update(t(0), hold, vec![active("a")], |_| false)), ["pending"]);
+        assert!(s.update(t(30), hold, vec![active("a")], |_| false).is_empty());
+        assert_eq!(states(s.update(t(40), hold, vec![], |_| false)), ["inactive"]);
+        assert_eq!(states(s.update(t(50), Duration::ZERO, vec![active("a")], |_| false)), ["pending", "firing"]);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod expr;
 pub mod raw;
 pub mod schedule;
 pub mod template;
+pub mod tenants;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -269,15 +269,16 @@ mod tests {
     #[test]
     fn a_window_reads_only_its_days_and_reports_what_it_saw() {
         let dir = tempfile::tempdir().unwrap();
-        for day in 1..=30 {
-            let p = dir.path().join("acme").join(format!("dt=2026-11-{day:02}"));
+        for day in 1..=60u32 {
+            let (month, day) = if day <= 30 { (11, day) } else { (12, day - 30) };
+            let p = dir.path().join("acme").join(format!("dt=2026-{month}-{day:02}"));
             std::fs::create_dir_all(&p).unwrap();
-            std::fs::write(p.join("a.csv"), format!("ts,x\n2026-11-{day:02}T10:30:00Z,{day}\n2026-11-{day:02}T12:00:00Z,{day}\n")).unwrap();
+            std::fs::write(p.join("a.csv"), format!("ts,x\n2026-{month}-{day:02}T10:30:00Z,{day}\n2026-{month}-{day:02}T12:00:00Z,{day}\n")).unwrap();
         }
         let s = source(dir.path(), "{path: '{tenant}/dt={date}/*.csv', timestamp: ts}");
         let end = DateTime::parse_from_rfc3339("2026-11-20T11:00:00Z").unwrap().with_timezone(&Utc);
         let sample = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(3600))), true).unwrap();
-        assert_eq!(sample.files_read, 1, "only dt=2026-11-20 is opened");
+        assert_eq!(sample.files_read, 1, "only dt=2026-11-20 of 60 partitions is opened");
         let p = &sample.partitions[0];
         assert_eq!((p.frame.height(), p.meta.rows, p.meta.files), (1, 1, 1));
         assert_eq!(p.meta.newest, Some(DateTime::parse_from_rfc3339("2026-11-20T10:30:00Z").unwrap().with_timezone(&Utc)));

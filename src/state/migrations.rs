@@ -78,6 +78,16 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (grp, tenant)
     ) WITHOUT ROWID;
 
+    CREATE TABLE alert_history (
+        rule   TEXT NOT NULL,
+        labels TEXT NOT NULL,        -- JSON object, sorted keys
+        state  TEXT NOT NULL,        -- pending | firing | resolved | inactive (dropped while pending)
+        at     INTEGER NOT NULL,     -- Unix ms of the evaluation
+        value  REAL,
+        PRIMARY KEY (rule, labels, at, state)
+    ) WITHOUT ROWID;
+    CREATE INDEX alert_history_by_time ON alert_history(at);
+
     CREATE TABLE notification_log_v3 (
         receiver    TEXT NOT NULL,
         integration TEXT NOT NULL,   -- e.g. slack[0]

@@ -4,6 +4,7 @@
 //! through [`Store`]. Writes are transactions, so a crash leaves either the
 //! state before an evaluation or the state after it, never half of one.
 
+mod alert_history;
 mod alerts;
 mod delivery;
 mod history;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 
+pub use alert_history::AlertEvent;
 pub use alerts::StoredAlerts;
 pub use delivery::Pending;
 pub use history::{HistoryPoint, SeriesKey};
@@ -105,6 +107,7 @@ impl Store {
                 alerts::replace(&tx, r.rule, alerts)?;
             }
             history::append(&tx, r.rule, r.at_ms, r.values)?;
+            alert_history::append(&tx, r.rule, r.at_ms, r.transitions)?;
         }
         if let Some((group, tenants)) = tenants {
             tenants::replace(&tx, group, tenants)?;
@@ -124,6 +127,8 @@ pub struct RuleRecord<'a> {
     /// The rule's alerts, or `None` when they did not change hands (a failed evaluation).
     pub alerts: Option<&'a [crate::rules::alert::Alert]>,
     pub values: &'a [(SeriesKey, f64)],
+    /// Changes of alert state at this evaluation, for the alert history.
+    pub transitions: &'a [crate::rules::alert::Transition],
 }
 
 #[cfg(test)]
