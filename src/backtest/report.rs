@@ -138,12 +138,12 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(out, "backtest {} .. {}: {} evaluations", stamp(self.from), stamp(self.to), self.evaluations);
         let _ = writeln!(out, "\nALERTS ({})", self.alerts.len());
-        let _ = writeln!(out, "{:<24} {:<44} {:<20} {:<20} {:<20} {:>10}", "RULE", "LABELS", "PENDING", "FIRING", "RESOLVED", "PEAK");
+        let _ = writeln!(out, "{:<24} {:<46} {:<20} {:<20} {:<20} {:>10}", "RULE", "LABELS", "PENDING", "FIRING", "RESOLVED", "PEAK");
         for a in &self.alerts {
             let labels = format_labels(&a.labels, &["alertname"]);
             let resolved = if a.dropped_at.is_some() { format!("(dropped {})", t(&a.dropped_at)) } else { t(&a.resolved_at) };
             let peak = a.peak_value.map_or("-".into(), crate::alerting::format_value);
-            let _ = writeln!(out, "{:<24} {:<44} {:<20} {:<20} {:<20} {:>10}", a.rule, labels, stamp(a.pending_at), t(&a.firing_at), resolved, peak);
+            let _ = writeln!(out, "{:<24} {:<46} {:<20} {:<20} {:<20} {:>10}", a.rule, labels, stamp(a.pending_at), t(&a.firing_at), resolved, peak);
         }
         let _ = writeln!(out, "\nNOTIFICATIONS ({})", self.notifications.len());
         for n in &self.notifications {
