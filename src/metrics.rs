@@ -33,6 +33,7 @@ pub struct Metrics {
     /// By (check kind, value name), from the kinds' declarations.
     check_values: HashMap<(&'static str, &'static str), CheckGauge>,
     pub window_rows: GaugeVec,
+    pub baseline_learning: GaugeVec,
     pub rule_evaluations_total: IntCounterVec,
     pub rule_evaluation_failures_total: IntCounterVec,
     pub rule_evaluation_duration_seconds: HistogramVec,
@@ -81,6 +82,12 @@ impl Metrics {
         )
         .expect("valid metric");
         registry.register(Box::new(window_rows.clone())).expect("unique metric");
+        let baseline_learning = GaugeVec::new(
+            Opts::new("mlwatch_baseline_learning", "1 while the tenant's baseline of the rule is still being learned (its alerts are held)."),
+            CHECK_LABELS,
+        )
+        .expect("valid metric");
+        registry.register(Box::new(baseline_learning.clone())).expect("unique metric");
         let counter = |name: &str, help: &str, labels: &[&str]| {
             let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
             registry.register(Box::new(c.clone())).expect("unique metric");
@@ -162,6 +169,7 @@ impl Metrics {
             registry,
             check_values,
             window_rows,
+            baseline_learning,
             rule_evaluations_total,
             rule_evaluation_failures_total,
             rule_evaluation_duration_seconds,
@@ -208,9 +216,17 @@ impl Metrics {
         ExportedSeries { kind: "", value: "rows", label_values: vec![rule.to_string(), tenant.to_string()] }
     }
 
+    /// Mark the tenant's baseline of `rule` as being learned (`mlwatch_baseline_learning`).
+    pub fn set_learning(&self, rule: &str, tenant: &str) -> ExportedSeries {
+        self.baseline_learning.with_label_values(&[rule, tenant]).set(1.0);
+        ExportedSeries { kind: "", value: "learning", label_values: vec![rule.to_string(), tenant.to_string()] }
+    }
+
     pub fn remove_check_value(&self, s: &ExportedSeries) {
+        let labels: Vec<&str> = s.label_values.iter().map(String::as_str).collect();
         if s.kind.is_empty() {
-            let _ = self.window_rows.remove_label_values(&s.label_values.iter().map(String::as_str).collect::<Vec<_>>());
+            let g = if s.value == "learning" { &self.baseline_learning } else { &self.window_rows };
+            let _ = g.remove_label_values(&labels);
         } else if let Some(g) = self.check_values.get(&(s.kind, s.value)) {
             let _ = g.gauge.remove_label_values(&s.label_values.iter().map(String::as_str).collect::<Vec<_>>());
         }

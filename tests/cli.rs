@@ -274,6 +274,11 @@ mod lake;
 /// The incident lake with a per-tenant baseline for each tenant of day 1
 /// (built from days 1-3), and a config with a drift rule and a no-data rule.
 fn incident_setup() -> tempfile::TempDir {
+    incident_setup_with(r#"{ profile: "baselines/{tenant}.json" }"#)
+}
+
+/// [`incident_setup`] with the rules' `baseline:` as given.
+fn incident_setup_with(baseline: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     lake::write_lake(&root.join("lake"), &lake::incident_tenants(), 42);
@@ -308,18 +313,48 @@ groups:
     rules:
       - alert: FeatureDrift
         check: { drift: { columns: [age, sessions_7d], method: psi } }
-        baseline: { profile: "baselines/{tenant}.json" }
+        baseline: BASELINE
         when: "psi > 0.2"
         labels: { severity: page }
       - alert: TenantDataStopped
         check: { drift: { columns: [age] } }
-        baseline: { profile: "baselines/{tenant}.json" }
+        baseline: BASELINE
         when: "rows == 0"
         labels: { severity: ticket }
-"#,
+"#
+        .replace("BASELINE", baseline),
     )
     .unwrap();
     dir
+}
+
+/// (rule/tenant/column, firing at, resolved at) of every alert in a backtest report.
+fn alert_periods(report: &serde_json::Value) -> Vec<(String, String, String)> {
+    report["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let column = a["labels"]["column"].as_str().unwrap_or("").to_string();
+            let who = format!("{}/{}/{column}", a["rule"].as_str().unwrap(), a["labels"]["tenant"].as_str().unwrap());
+            (who, a["firing_at"].as_str().unwrap_or("-").to_string(), a["resolved_at"].as_str().unwrap_or("-").to_string())
+        })
+        .collect()
+}
+
+/// The two incidents of the lake, as `alert_periods` shows them.
+fn incident_alerts() -> Vec<(String, String, String)> {
+    vec![
+        ("FeatureDrift/globex/age".to_string(), "2026-11-08T06:00:00Z".to_string(), "-".to_string()),
+        ("TenantDataStopped/initech/age".to_string(), "2026-11-09T06:00:00Z".to_string(), "-".to_string()),
+    ]
+}
+
+fn backtest_json(dir: &std::path::Path, from: &str, to: &str) -> serde_json::Value {
+    let config = dir.join("mlwatch.yaml");
+    let out = mlwatch(&["backtest", "--config", config.to_str().unwrap(), "--from", from, "--to", to, "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
@@ -342,27 +377,10 @@ fn backtest_shows_the_incidents_of_the_lake_and_nothing_else() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["format"], "mlwatch-backtest");
     assert_eq!(report["evaluations"], 39, "every 6h from day 1 06:00 to day 10 18:00");
-    let alerts: Vec<(String, String, String)> = report["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            let column = a["labels"]["column"].as_str().unwrap_or("").to_string();
-            let who = format!("{}/{}/{column}", a["rule"].as_str().unwrap(), a["labels"]["tenant"].as_str().unwrap());
-            (who, a["firing_at"].as_str().unwrap_or("-").to_string(), a["resolved_at"].as_str().unwrap_or("-").to_string())
-        })
-        .collect();
     // globex drifts from day 8 (caught by the first window of it); initech's
     // partitions stop after day 8 (no data from the first empty window);
     // acme and the new tenant umbrella stay quiet.
-    assert_eq!(
-        alerts,
-        [
-            ("FeatureDrift/globex/age".to_string(), "2026-11-08T06:00:00Z".to_string(), "-".to_string()),
-            ("TenantDataStopped/initech/age".to_string(), "2026-11-09T06:00:00Z".to_string(), "-".to_string()),
-        ],
-        "{report:#}"
-    );
+    assert_eq!(alert_periods(&report), incident_alerts(), "{report:#}");
     // Both went to the receiver, once each, grouped by alertname and tenant.
     let told: Vec<String> = report["notifications"]
         .as_array()
@@ -374,4 +392,152 @@ fn backtest_shows_the_incidents_of_the_lake_and_nothing_else() {
     assert_eq!(report["summary"]["pages_per_day"]["2026-11-08"], 1);
     // The tenant without a baseline profile fails alone, named.
     assert!(stderr.contains("tenant `umbrella`") && stderr.contains("umbrella.json"), "{stderr}");
+}
+
+#[test]
+fn learned_baselines_hold_a_new_tenant_while_it_learns_and_catch_the_incidents() {
+    let dir = incident_setup_with("{ learn: 3d }");
+    let report = backtest_json(dir.path(), "2026-11-01T06:00:00Z", "2026-11-10T18:00:00Z");
+    assert_eq!(alert_periods(&report), incident_alerts(), "{report:#}");
+    let learning: Vec<String> = report["learning"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["rule"] == "FeatureDrift")
+        .map(|l| format!("{} {} {}", l["tenant"].as_str().unwrap(), l["since"].as_str().unwrap(), l["until"].as_str().unwrap()))
+        .collect();
+    // Each tenant learns its first three days from the window it was first seen in.
+    assert_eq!(
+        learning,
+        [
+            "acme 2026-11-01T06:00:00Z 2026-11-04T00:00:00Z",
+            "globex 2026-11-01T06:00:00Z 2026-11-04T00:00:00Z",
+            "initech 2026-11-01T06:00:00Z 2026-11-04T00:00:00Z",
+            "umbrella 2026-11-06T06:00:00Z 2026-11-09T00:00:00Z",
+        ]
+    );
+}
+
+#[test]
+fn learned_thresholds_stay_quiet_on_natural_spread_and_catch_real_drift() {
+    // One tenant whose `load` wanders a lot from hour to hour (a healthy
+    // daily rhythm), then shifts far from day 6.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(7);
+    use rand::Rng;
+    for day in 1..=6u32 {
+        let d = root.join(format!("lake/acme/dt=2026-11-{day:02}"));
+        std::fs::create_dir_all(&d).unwrap();
+        let mut body = String::from("ts,load\n");
+        for hour in 0..24 {
+            let level = 50.0 + 8.0 * ((hour as f64) / 24.0 * std::f64::consts::TAU).sin() + if day >= 6 { 80.0 } else { 0.0 };
+            for i in 0..100 {
+                let v = level + rng.random_range(-20.0..20.0);
+                body.push_str(&format!("2026-11-{day:02}T{hour:02}:{:02}:{:02}Z,{v:.2}\n", i * 36 / 60, i * 36 % 60));
+            }
+        }
+        std::fs::write(d.join("part-0.csv"), body).unwrap();
+    }
+    std::fs::write(
+        root.join("mlwatch.yaml"),
+        r#"
+sources:
+  load: { kind: file, path: "lake/{tenant}/dt={date}/*.csv", timestamp: ts }
+rule_files: ["rules.yaml"]
+route: { receiver: oncall, repeat_interval: 30d }
+receivers:
+  - name: oncall
+    stdout: [{}]
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("rules.yaml"),
+        r#"
+groups:
+  - name: load
+    source: load
+    interval: 1h
+    window: 1h
+    per_tenant: true
+    rules:
+      - alert: FixedThreshold
+        check: { drift: { columns: [load] } }
+        baseline: { reference: { offset: 1d, window: 1d } }
+        when: "psi > 0.2"
+      - alert: LearnedThreshold
+        check: { drift: { columns: [load] } }
+        baseline: { reference: { offset: 1d, window: 1d }, threshold: learned }
+        when: "psi > threshold"
+"#,
+    )
+    .unwrap();
+    let first = |report: &serde_json::Value, rule: &str| -> Option<String> {
+        report["alerts"].as_array().unwrap().iter().find(|a| a["rule"] == rule).map(|a| a["pending_at"].as_str().unwrap().to_string())
+    };
+    // Healthy days 2-5 (each against the day before): the fixed threshold
+    // pages on the daily rhythm, the learned one knows it.
+    let healthy = backtest_json(root, "2026-11-02T01:00:00Z", "2026-11-05T23:00:00Z");
+    assert!(first(&healthy, "FixedThreshold").is_some(), "{healthy:#}");
+    assert_eq!(first(&healthy, "LearnedThreshold"), None, "{healthy:#}");
+    // Day 6 drifts: both catch it in its first hour.
+    let drift = backtest_json(root, "2026-11-06T01:00:00Z", "2026-11-06T06:00:00Z");
+    assert_eq!(first(&drift, "FixedThreshold").as_deref(), Some("2026-11-06T01:00:00Z"), "{drift:#}");
+    assert_eq!(first(&drift, "LearnedThreshold").as_deref(), Some("2026-11-06T01:00:00Z"), "{drift:#}");
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn the_live_agent_on_simulated_time_records_what_the_backtest_shows() {
+    use mlwatch::agent::{self, Prepared, RunOptions};
+    use mlwatch::util::clock::Clock;
+    let dir = incident_setup_with("{ learn: 3d }");
+    let config = dir.path().join("mlwatch.yaml");
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-01T06:00:00Z").unwrap().with_timezone(&chrono::Utc);
+    let end = chrono::DateTime::parse_from_rfc3339("2026-11-10T18:00:00Z").unwrap().with_timezone(&chrono::Utc);
+
+    // The agent, from day 1 06:00 until just after day 10 18:00, on tokio's paused clock.
+    let loaded = mlwatch::config::load(&config).unwrap();
+    let opts = RunOptions { listen: Some("127.0.0.1:0".parse().unwrap()), clock: Clock::tokio_from(start) };
+    let until = (end - start).to_std().unwrap() + std::time::Duration::from_secs(60);
+    agent::run(loaded, opts, tokio::time::sleep(until)).await.unwrap();
+    let store = mlwatch::state::Store::open(&dir.path().join("data/mlwatch")).unwrap();
+    let live = mlwatch::backtest::report::timeline(store.alert_history(chrono::DateTime::<chrono::Utc>::MIN_UTC).unwrap());
+
+    // The backtest of the same period, in-process.
+    let prepared = Prepared::load(&config).unwrap();
+    let opts = mlwatch::backtest::Options { from: start, to: end, step: None, silences: vec![] };
+    let replayed = mlwatch::backtest::run(&prepared, &opts).unwrap();
+    assert_eq!(live, replayed.alerts);
+    assert_eq!(live.len(), 2, "{live:#?}");
+}
+
+#[test]
+fn baselines_in_the_state_can_be_pinned_listed_shown_and_forgotten() {
+    let dir = incident_setup_with("{ learn: 3d }");
+    let config = dir.path().join("mlwatch.yaml");
+    let config = config.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = mlwatch(args);
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let pin = ["baseline", "pin", "--config", config, "--rule", "FeatureDrift", "--tenant", "acme", "--from", "2026-11-01", "--to", "2026-11-03"];
+    let (code, out) = run(&pin);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("pinned 2026-11-01T00:00:00Z .. 2026-11-03T00:00:00Z (4800 rows)"), "{out}");
+    let (code, out) = run(&["baseline", "list", "--config", config]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("FeatureDrift") && l.contains("acme") && l.contains("pinned")), "{out}");
+    let (code, out) = run(&["baseline", "show", "--config", config, "--rule", "FeatureDrift", "--tenant", "acme"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("rule FeatureDrift, tenant `acme`: pinned") && out.contains("age") && out.contains("numeric"), "{out}");
+    // A tenant without rows in the period, and a rule without a stored baseline, are named.
+    let (code, out) = run(&["baseline", "pin", "--config", config, "--rule", "FeatureDrift", "--tenant", "umbrella", "--from", "2026-11-01", "--to", "2026-11-03"]);
+    assert_eq!(code, Some(2));
+    assert!(out.contains("no rows in the baseline period 2026-11-01T00:00:00Z .. 2026-11-03T00:00:00Z"), "{out}");
+    let (code, out) = run(&["baseline", "forget", "--config", config, "--rule", "FeatureDrift", "--tenant", "acme"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = run(&["baseline", "forget", "--config", config, "--rule", "FeatureDrift", "--tenant", "acme"]);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("no stored baseline for rule `FeatureDrift` and tenant `acme`"), "{out}");
 }

@@ -244,6 +244,9 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
             tracing::debug!(rule = name, labels = ?s.labels, note = %note, "no value");
         }
     }
+    for tenant in result.learning.keys() {
+        exported.insert(m.set_learning(name, tenant));
+    }
     for gone in state.exported.difference(&exported) {
         m.remove_check_value(gone);
     }
@@ -263,6 +266,7 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
         view.last_evaluation = Some(now);
         view.evaluation_time = Some(result.duration.as_secs_f64());
         view.alerts = alerts.clone();
+        view.learning = result.learning.clone();
     });
     Applied { alerts, values: recorded_values(&result), transitions }
 }

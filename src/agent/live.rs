@@ -37,6 +37,9 @@ pub struct RuleView {
     /// Seconds the last evaluation took.
     pub evaluation_time: Option<f64>,
     pub alerts: Vec<Alert>,
+    /// Tenants whose baseline is still being learned (their alerts are
+    /// held), with when learning ends.
+    pub learning: BTreeMap<String, DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,6 +103,7 @@ impl Live {
                             last_evaluation: last.as_ref().and_then(|l| l.last_evaluation),
                             evaluation_time: last.as_ref().and_then(|l| l.evaluation_time),
                             alerts: alerts(&r.name),
+                            learning: last.as_ref().map(|l| l.learning.clone()).unwrap_or_default(),
                         }
                     })
                     .collect(),
@@ -135,6 +139,16 @@ impl Live {
             .flat_map(|r| &r.alerts)
             .filter(|a| a.state != AlertState::Resolved)
             .cloned()
+            .collect()
+    }
+
+    /// (rule, tenant, until) of every tenant still learning a baseline.
+    pub fn learning(&self) -> Vec<(String, String, DateTime<Utc>)> {
+        let groups = self.groups.read().unwrap_or_else(|p| p.into_inner());
+        groups
+            .iter()
+            .flat_map(|g| &g.rules)
+            .flat_map(|r| r.learning.iter().map(|(t, until)| (r.name.clone(), t.clone(), *until)))
             .collect()
     }
 

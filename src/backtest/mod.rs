@@ -6,7 +6,7 @@
 
 pub mod report;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -20,7 +20,7 @@ use crate::rules::alert::AlertSet;
 use crate::rules::eval::{EvalEnv, evaluate_group};
 use crate::rules::tenants::KnownTenants;
 use crate::state::{RuleRecord, Store};
-pub use report::{Notification, Report};
+pub use report::{Learning, Notification, Report};
 
 /// What to replay.
 #[derive(Debug, Clone)]
@@ -55,6 +55,8 @@ pub fn run(prepared: &Prepared, opts: &Options) -> Result<Report, String> {
     let mut alerts: Vec<Vec<AlertSet>> = groups.iter().map(|g| g.rules.iter().map(|_| AlertSet::default()).collect()).collect();
     let mut tenants: Vec<KnownTenants> = groups.iter().map(|_| KnownTenants::default()).collect();
     let mut evaluations = 0u64;
+    let mut read = (0u64, 0u64);
+    let mut learning: BTreeMap<(String, String), Learning> = BTreeMap::new();
     let mut notifications = Vec::new();
 
     // The first evaluation of each group is its first tick at or after `from`.
@@ -83,10 +85,17 @@ pub fn run(prepared: &Prepared, opts: &Options) -> Result<Report, String> {
         let env = EvalEnv { baselines: &prepared.baselines, store: Some(&store), known_tenants: &known };
         let result = evaluate_group(group, source, &env, now);
         evaluations += 1;
+        read.0 += result.files_read;
+        read.1 += result.rows_read;
         tenants[gi].observe(&result.tenants_seen, now, group.forget_tenants_after);
         let mut records = Vec::new();
         let mut outcomes = Vec::new();
         for ((rule, set), outcome) in group.rules.iter().zip(alerts[gi].iter_mut()).zip(&result.rules) {
+            for (tenant, until) in &outcome.learning {
+                learning
+                    .entry((rule.name.clone(), tenant.clone()))
+                    .or_insert_with(|| Learning { rule: rule.name.clone(), tenant: tenant.clone(), since: now, until: *until });
+            }
             let transitions = advance(rule, &config.rules.templates, set, outcome, now);
             let current: Vec<_> = set.alerts().cloned().collect();
             dispatcher.ingest(&rule.name, &current, now);
@@ -108,7 +117,9 @@ pub fn run(prepared: &Prepared, opts: &Options) -> Result<Report, String> {
     }
     flush_until(&mut dispatcher, opts.to, &mut notifications);
     let history = store.alert_history(DateTime::<Utc>::MIN_UTC).map_err(|e| e.to_string())?;
-    Ok(Report::new(opts, evaluations, history, notifications))
+    let mut report = Report::new(opts, evaluations, history, notifications, learning.into_values().collect());
+    (report.files_read, report.rows_read) = read;
+    Ok(report)
 }
 
 /// Flush every group of the dispatcher that is due by `until`, in order.

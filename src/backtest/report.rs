@@ -28,11 +28,28 @@ pub struct Report {
     pub step_seconds: Option<f64>,
     /// Group evaluations replayed.
     pub evaluations: u64,
+    /// Files opened and rows read (in windows) by those evaluations.
+    pub files_read: u64,
+    pub rows_read: u64,
     /// One entry per pending period of an alert, oldest first.
     pub alerts: Vec<AlertPeriod>,
     /// Notifications in the order they would have been sent.
     pub notifications: Vec<Notification>,
+    /// Tenants that were learning a baseline: their values were computed,
+    /// their alerts held.
+    pub learning: Vec<Learning>,
     pub summary: Summary,
+}
+
+/// A tenant learning its baseline for a rule during the replay.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Learning {
+    pub rule: String,
+    pub tenant: String,
+    /// The first evaluation that saw it learning.
+    pub since: DateTime<Utc>,
+    /// When its learning period ends.
+    pub until: DateTime<Utc>,
 }
 
 /// One alert from the moment its condition held until it resolved (or was
@@ -101,7 +118,7 @@ impl Notification {
 }
 
 impl Report {
-    pub fn new(opts: &Options, evaluations: u64, history: Vec<AlertEvent>, notifications: Vec<Notification>) -> Report {
+    pub fn new(opts: &Options, evaluations: u64, history: Vec<AlertEvent>, notifications: Vec<Notification>, learning: Vec<Learning>) -> Report {
         let alerts = timeline(history);
         let mut summary = Summary::default();
         for a in &alerts {
@@ -126,8 +143,11 @@ impl Report {
             to: opts.to,
             step_seconds: opts.step.map(|s| s.as_secs_f64()),
             evaluations,
+            files_read: 0,
+            rows_read: 0,
             alerts,
             notifications,
+            learning,
             summary,
         }
     }
@@ -136,7 +156,15 @@ impl Report {
     pub fn to_table(&self) -> String {
         let t = |d: &Option<DateTime<Utc>>| d.map_or("-".to_string(), stamp);
         let mut out = String::new();
-        let _ = writeln!(out, "backtest {} .. {}: {} evaluations", stamp(self.from), stamp(self.to), self.evaluations);
+        let _ = writeln!(
+            out,
+            "backtest {} .. {}: {} evaluations, {} files and {} rows read",
+            stamp(self.from),
+            stamp(self.to),
+            self.evaluations,
+            self.files_read,
+            self.rows_read
+        );
         let _ = writeln!(out, "\nALERTS ({})", self.alerts.len());
         let _ = writeln!(out, "{:<24} {:<46} {:<20} {:<20} {:<20} {:>10}", "RULE", "LABELS", "PENDING", "FIRING", "RESOLVED", "PEAK");
         for a in &self.alerts {
@@ -157,6 +185,12 @@ impl Report {
                 n.integration,
                 format_labels(&n.group_labels, &[])
             );
+        }
+        if !self.learning.is_empty() {
+            let _ = writeln!(out, "\nLEARNING (values computed, alerts held)");
+            for l in &self.learning {
+                let _ = writeln!(out, "{:<24} {:<20} {} .. {}", l.rule, l.tenant, stamp(l.since), stamp(l.until));
+            }
         }
         let _ = writeln!(out, "\nSUMMARY");
         for (rule, tenants) in &self.summary.fired {

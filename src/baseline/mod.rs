@@ -6,6 +6,7 @@
 
 mod build;
 mod resolve;
+pub mod stored;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,9 @@ impl Baseline {
         Baseline { profile, spreads: BTreeMap::new() }
     }
 }
+
+/// Per series labels, the spread learned for it.
+pub type Spreads = Vec<(crate::labels::Labels, Spread)>;
 
 /// How a value varied between chunks of a healthy period.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

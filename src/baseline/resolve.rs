@@ -24,7 +24,12 @@ pub struct Baselines {
     fixed: HashMap<PathBuf, Arc<Baseline>>,
     /// Per-tenant profile files, by path, with the modification time they were read at.
     per_tenant: Mutex<HashMap<PathBuf, Cached>>,
+    /// Baselines built into the state file, by (rule, tenant), with the
+    /// (built_at, status) they were read at.
+    pub(super) stored: Mutex<HashMap<(String, String), StoredCached>>,
 }
+
+type StoredCached = ((i64, crate::state::BaselineStatus), Arc<Baseline>);
 
 impl Baselines {
     /// Add a shared profile loaded at configuration time.
@@ -40,6 +45,9 @@ impl Baselines {
     /// is missing or wrong.
     pub fn get(&self, spec: &BaselineSpec, check: &dyn CheckKind, tenant: Option<&str>) -> Result<Arc<Baseline>, String> {
         match &spec.source {
+            BaselineSource::Reference { .. } | BaselineSource::Learn { .. } => {
+                Err("a stored baseline is resolved through `Baselines::stored`".into())
+            }
             BaselineSource::Profile(template) => {
                 if !template.contains("{tenant}") {
                     let path = PathBuf::from(template);

@@ -92,7 +92,7 @@ pub const ENGINE_VALUES: &[ValueSpec] = &[
     },
     ValueSpec {
         name: "threshold",
-        help: "The threshold learned from the tenant's baseline for the primary value (`learned_threshold`); exported as `mlwatch_<kind>_learned_threshold`.",
+        help: "The threshold learned from the tenant's baseline for the primary value (`threshold: learned`); exported as `mlwatch_<kind>_learned_threshold`.",
         unit: Unit::None,
         metric: None,
     },

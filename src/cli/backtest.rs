@@ -40,7 +40,7 @@ fn run(args: BacktestArgs) -> Result<(), (u8, String)> {
 }
 
 /// RFC 3339 (`2026-11-01T12:00:00Z`) or a UTC date (`2026-11-01`, midnight).
-fn parse_time(flag: &str, text: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_time(flag: &str, text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }

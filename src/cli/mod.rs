@@ -140,11 +140,57 @@ pub struct RunArgs {
 pub enum BaselineCommand {
     /// Build a profile from reference data (Parquet, CSV or JSON lines).
     Build(BaselineBuildArgs),
-    /// Print a readable summary of a profile.
-    Show {
-        /// The profile (JSON).
-        profile: PathBuf,
-    },
+    /// Print a readable summary of a profile file, or of a baseline the agent keeps.
+    Show(BaselineShowArgs),
+    /// List the baselines the agent built, learned or had pinned (`reference`, `learn`).
+    List(ConfigArg),
+    /// Declare a period healthy: profile it as the baseline of a rule (and tenant).
+    Pin(BaselinePinArgs),
+    /// Forget a stored baseline; a `learn` baseline starts learning again.
+    Forget(BaselineForgetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineShowArgs {
+    /// A profile file (JSON).
+    #[arg(required_unless_present = "rule")]
+    pub profile: Option<PathBuf>,
+    /// Instead: the stored baseline of this rule.
+    #[arg(long, conflicts_with = "profile")]
+    pub rule: Option<String>,
+    /// The tenant, for a per-tenant rule.
+    #[arg(long, requires = "rule")]
+    pub tenant: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselinePinArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The rule (it must have a `reference` or `learn` baseline).
+    #[arg(long)]
+    pub rule: String,
+    /// The tenant, for a per-tenant rule.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Start of the healthy period: RFC 3339 time or UTC date.
+    #[arg(long)]
+    pub from: String,
+    /// End of the healthy period.
+    #[arg(long)]
+    pub to: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineForgetArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[arg(long)]
+    pub rule: String,
+    #[arg(long)]
+    pub tenant: Option<String>,
 }
 
 /// How a profile is built from data.
@@ -224,7 +270,10 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::check(&args.config),
         Command::Backtest(args) => backtest::backtest(args),
         Command::Baseline(BaselineCommand::Build(args)) => baseline::build(args),
-        Command::Baseline(BaselineCommand::Show { profile }) => baseline::show(&profile),
+        Command::Baseline(BaselineCommand::Show(args)) => baseline::show(&args),
+        Command::Baseline(BaselineCommand::List(args)) => baseline::list(&args),
+        Command::Baseline(BaselineCommand::Pin(args)) => baseline::pin(&args),
+        Command::Baseline(BaselineCommand::Forget(args)) => baseline::forget(&args),
         Command::Drift(args) => drift::drift(args),
         Command::Silence(cmd) => silence::silence(cmd),
     }

@@ -269,7 +269,7 @@ pub fn load_baselines(config: &Config) -> Result<Baselines, Diagnostics> {
     for group in &config.rules.groups {
         for rule in &group.rules {
             let Some(spec) = &rule.baseline else { continue };
-            let crate::rules::BaselineSource::Profile(template) = &spec.source;
+            let crate::rules::BaselineSource::Profile(template) = &spec.source else { continue };
             if template.contains("{tenant}") {
                 continue;
             }

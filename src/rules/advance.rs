@@ -24,7 +24,8 @@ pub fn active_series(rule: &Rule, templates: &Templates, result: &RuleResult) ->
     result
         .series
         .iter()
-        .filter(|s| s.holds == Some(true))
+        // A tenant still learning its baseline has values, but no alerts yet.
+        .filter(|s| s.holds == Some(true) && !s.learning)
         .map(|s| {
             let mut labels: Labels = rule.labels.clone();
             labels.extend(s.labels.clone());

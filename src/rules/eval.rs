@@ -16,6 +16,7 @@ use polars::prelude::DataFrame;
 use super::expr::eval_condition;
 use super::{Group, Rule};
 use crate::baseline::Baselines;
+use crate::baseline::stored::{ReadMemo, Resolved, StoredCx};
 use crate::checks::{EvalContext, History};
 use crate::labels::Labels;
 use crate::sources::{Partition, Source, SourceMeta, Window};
@@ -31,6 +32,8 @@ pub struct SeriesResult {
     pub note: Option<String>,
     /// Whether the condition holds; `None` when a value it needs is missing.
     pub holds: Option<bool>,
+    /// The tenant's baseline is still being learned: its alert is held.
+    pub learning: bool,
 }
 
 /// Every [`Failure::reason`]: the sources' reasons, `baseline` and `check`.
@@ -51,6 +54,8 @@ pub struct RuleResult {
     pub series: Vec<SeriesResult>,
     /// Failures; the alerts of what failed are left as they were.
     pub failures: Vec<Failure>,
+    /// Tenants whose baseline is being learned, with when learning ends.
+    pub learning: BTreeMap<String, DateTime<Utc>>,
     pub duration: Duration,
 }
 
@@ -97,7 +102,7 @@ pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: Da
                 rules: group
                     .rules
                     .iter()
-                    .map(|_| RuleResult { series: vec![], failures: vec![failure.clone()], duration: read_time })
+                    .map(|_| RuleResult { series: vec![], failures: vec![failure.clone()], learning: BTreeMap::new(), duration: read_time })
                     .collect(),
             };
         }
@@ -107,12 +112,14 @@ pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: Da
     let tenants_seen: Vec<String> =
         sample.partitions.iter().filter(|p| p.frame.height() > 0).filter_map(|p| p.tenant.clone()).collect();
     let partitions = with_absent_tenants(sample.partitions, group.per_tenant, env.known_tenants);
+    let memo = ReadMemo::default();
     let rules = group
         .rules
         .iter()
         .map(|rule| {
             let t = Instant::now();
-            let mut result = evaluate_rule(rule, &partitions, env, window, now);
+            let input = RuleInput { group, source, partitions: &partitions, window, now, memo: &memo };
+            let mut result = evaluate_rule(rule, &input, env);
             result.duration = read_time + t.elapsed();
             result
         })
@@ -125,6 +132,9 @@ pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: Da
 fn with_absent_tenants(mut parts: Vec<Partition>, per_tenant: bool, known: &BTreeSet<String>) -> Vec<Partition> {
     let empty = |tenant| Partition { tenant, frame: DataFrame::empty(), meta: SourceMeta::default() };
     if per_tenant {
+        // A tenant shows up with rows: files of a new tenant that hold none of
+        // the window (a partition just begun) do not make it known yet.
+        parts.retain(|p| p.frame.height() > 0 || p.tenant.as_ref().is_some_and(|t| known.contains(t)));
         let present: BTreeSet<String> = parts.iter().filter_map(|p| p.tenant.clone()).collect();
         parts.extend(known.difference(&present).map(|t| empty(Some(t.clone()))));
         parts.sort_by(|a, b| a.tenant.cmp(&b.tenant));
@@ -156,11 +166,35 @@ impl History for TenantHistory<'_> {
     }
 }
 
-fn evaluate_rule(rule: &Rule, partitions: &[Partition], env: &EvalEnv<'_>, window: Option<Window>, now: DateTime<Utc>) -> RuleResult {
+/// What every rule of one group evaluation shares.
+struct RuleInput<'a> {
+    group: &'a Group,
+    source: &'a Source,
+    partitions: &'a [Partition],
+    window: Option<Window>,
+    now: DateTime<Utc>,
+    memo: &'a ReadMemo,
+}
+
+/// The rule's baseline for `tenant`: a profile file, or one built into the state file.
+fn resolve_baseline(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>, tenant: Option<&str>) -> Result<Option<Resolved>, String> {
+    let Some(spec) = &rule.baseline else { return Ok(None) };
+    if spec.is_stored() {
+        let store = env.store.ok_or("a `reference` or `learn` baseline needs the agent's state")?;
+        let cx = StoredCx { store, source: input.source, group: input.group, memo: input.memo };
+        return env.baselines.stored(&cx, rule, tenant, input.now).map(Some);
+    }
+    let baseline = env.baselines.get(spec, rule.check.kind(), tenant)?;
+    Ok(Some(Resolved { baseline, learning_until: None }))
+}
+
+fn evaluate_rule(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>) -> RuleResult {
+    let (window, now) = (input.window, input.now);
     let mut series = Vec::new();
     let mut failures = Vec::new();
+    let mut learning = BTreeMap::new();
     let kind = rule.check.kind();
-    for part in partitions {
+    for part in input.partitions {
         let tenant = part.tenant.as_deref();
         let _span = tracing::info_span!("rule", rule = %rule.name, tenant = tenant.unwrap_or("")).entered();
         let fail = |reason, message: String| Failure {
@@ -171,16 +205,20 @@ fn evaluate_rule(rule: &Rule, partitions: &[Partition], env: &EvalEnv<'_>, windo
                 None => message,
             },
         };
-        let baseline = match &rule.baseline {
-            None => None,
-            Some(spec) => match env.baselines.get(spec, kind, tenant) {
-                Ok(b) => Some(b),
-                Err(e) => {
-                    failures.push(fail("baseline", e));
-                    continue;
-                }
-            },
+        let resolved = match resolve_baseline(rule, input, env, tenant) {
+            Ok(r) => r,
+            // A tenant without rows needs no baseline to say so.
+            Err(_) if part.frame.height() == 0 => None,
+            Err(e) => {
+                failures.push(fail("baseline", e));
+                continue;
+            }
         };
+        let learning_until = resolved.as_ref().and_then(|r| r.learning_until);
+        if let (Some(t), Some(until)) = (tenant, learning_until) {
+            learning.insert(t.to_string(), until);
+        }
+        let baseline = resolved.map(|r| r.baseline);
         let history = TenantHistory { store: env.store, rule: &rule.name, tenant };
         let cx = EvalContext {
             tenant,
@@ -210,12 +248,12 @@ fn evaluate_rule(rule: &Rule, partitions: &[Partition], env: &EvalEnv<'_>, windo
                         labels.insert("tenant".into(), t.to_string());
                     }
                     let holds = eval_condition(&rule.when, &|name| values.get(name).copied());
-                    series.push(SeriesResult { labels, values, note: s.note, holds });
+                    series.push(SeriesResult { labels, values, note: s.note, holds, learning: learning_until.is_some() });
                 }
             }
         }
     }
-    RuleResult { series, failures, duration: Duration::ZERO }
+    RuleResult { series, failures, learning, duration: Duration::ZERO }
 }
 
 /// `k` of the rule's learned threshold, when it has one.

@@ -18,7 +18,7 @@ use crate::checks::Check;
 use crate::config::diag::{FileDiag, Position};
 use crate::sources::Source;
 use expr::Expr;
-use raw::{RawBaseline, RawGroup, RawRule, RawRuleFile};
+use raw::{RawBaseline, RawGroup, RawRule, RawRuleFile, RawThreshold};
 use schedule::{Schedule, parse_duration};
 use template::Templates;
 
@@ -73,11 +73,14 @@ pub struct BaselineSpec {
 }
 
 impl BaselineSpec {
-    /// Whether each tenant has a baseline of its own.
+    /// Whether the baseline is a file per tenant (a `{tenant}` path template).
     pub fn per_tenant(&self) -> bool {
-        match &self.source {
-            BaselineSource::Profile(path) => path.contains("{tenant}"),
-        }
+        matches!(&self.source, BaselineSource::Profile(path) if path.contains("{tenant}"))
+    }
+
+    /// Whether the agent builds it from the source (and keeps it in the state file).
+    pub fn is_stored(&self) -> bool {
+        matches!(self.source, BaselineSource::Reference { .. } | BaselineSource::Learn { .. })
     }
 }
 
@@ -86,7 +89,15 @@ impl BaselineSpec {
 pub enum BaselineSource {
     /// A profile file, or a path template with `{tenant}` (resolved, absolute).
     Profile(String),
+    /// The period `[now − offset − window, now − offset]` of the source,
+    /// profiled again once it has moved on by `refresh`.
+    Reference { offset: Duration, window: Duration, refresh: Duration },
+    /// The tenant's first `period`, learned into the state file.
+    Learn { period: Duration },
 }
+
+/// The `k` of `threshold: learned`.
+pub const DEFAULT_THRESHOLD_K: f64 = 3.0;
 
 impl Group {
     /// Every source column the group's rules read, without repeats.
@@ -208,6 +219,11 @@ fn validate_group(
             diag.at_value(&g.name, format!("rule `{}`: a `{{tenant}}` baseline needs `per_tenant: true`", r.name));
         }
     }
+    if source.is_some_and(|s| !s.has_timestamp()) {
+        for r in rules.iter().filter(|r| r.baseline.as_ref().is_some_and(|b| b.is_stored())) {
+            diag.at_value(&g.source, format!("rule `{}`: a `reference` or `learn` baseline needs source `{}` to have a `timestamp` column", r.name, g.source.value));
+        }
+    }
     if diag.out.len() > errors_before {
         return None;
     }
@@ -248,12 +264,10 @@ fn validate_rule(
         None => Duration::ZERO,
         Some(f) => parse_duration("for", &f.value).map_err(|e| diag.at_value(f, format!("rule `{name}`: {e}"))).unwrap_or_default(),
     };
-    let baseline = r.baseline.as_ref().map(|b| match &b.value {
-        RawBaseline::Profile(p) => BaselineSpec {
-            source: BaselineSource::Profile(crate::util::paths::resolve(base_dir, p).to_string_lossy().into_owned()),
-            learned_threshold: None,
-            at: Position::new(diag.file, &b.referenced),
-        },
+    let baseline = r.baseline.as_ref().and_then(|b| {
+        validate_baseline(&b.value, base_dir, Position::new(diag.file, &b.referenced))
+            .map_err(|e| diag.at_value(b, format!("rule `{name}`: baseline: {e}")))
+            .ok()
     });
     if let Some(c) = &check
         && c.kind().needs_baseline() && baseline.is_none() {
@@ -287,6 +301,37 @@ fn validate_rule(
     })
 }
 
+fn validate_baseline(b: &RawBaseline, base_dir: &Path, at: Position) -> Result<BaselineSpec, String> {
+    let duration = |what: &str, text: &str| match parse_duration(what, text) {
+        Ok(d) if d.is_zero() => Err(format!("{what} must be greater than zero")),
+        other => other,
+    };
+    let source = match (&b.profile, &b.reference, &b.learn) {
+        (Some(p), None, None) => BaselineSource::Profile(crate::util::paths::resolve(base_dir, p).to_string_lossy().into_owned()),
+        (None, Some(r), None) => {
+            let window = duration("reference.window", &r.window)?;
+            let refresh = match &r.refresh {
+                Some(text) => duration("reference.refresh", text)?,
+                None => window,
+            };
+            BaselineSource::Reference { offset: parse_duration("reference.offset", &r.offset)?, window, refresh }
+        }
+        (None, None, Some(l)) => BaselineSource::Learn { period: duration("learn", l)? },
+        _ => return Err("set exactly one of `profile`, `reference` and `learn`".into()),
+    };
+    let learned_threshold = match &b.threshold {
+        None => None,
+        Some(RawThreshold::Word(w)) if w == "learned" => Some(DEFAULT_THRESHOLD_K),
+        Some(RawThreshold::Learned { learned }) if learned.is_finite() && *learned > 0.0 => Some(*learned),
+        Some(RawThreshold::Learned { learned }) => return Err(format!("threshold: k must be a positive number, got {learned}")),
+        Some(RawThreshold::Word(w)) => return Err(format!("threshold: expected `learned` or `{{ learned: K }}`, got `{w}`")),
+    };
+    if learned_threshold.is_some() && matches!(source, BaselineSource::Profile(_)) {
+        return Err("a learned threshold needs the baseline's own data: use `reference` or `learn`".into());
+    }
+    Ok(BaselineSpec { source, learned_threshold, at })
+}
+
 /// Prometheus label names: `[a-zA-Z_][a-zA-Z0-9_]*`, not `__`-prefixed, not ours.
 fn check_label_name(key: &str) -> Result<(), String> {
     let mut chars = key.chars();
@@ -299,4 +344,29 @@ fn check_label_name(key: &str) -> Result<(), String> {
         return Err("is set by mlwatch and cannot be overridden".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn baseline(yaml: &str) -> Result<BaselineSpec, String> {
+        let raw: RawBaseline = serde_saphyr::from_str(yaml).unwrap();
+        validate_baseline(&raw, Path::new("/cfg"), Position { file: "r.yaml".into(), line: 1, column: 1 })
+    }
+
+    #[test]
+    fn a_baseline_is_exactly_one_kind_and_thresholds_are_learned_from_stored_ones() {
+        let day = Duration::from_secs(86_400);
+        let r = baseline("{ reference: { offset: 7d, window: 1d }, threshold: learned }").unwrap();
+        assert_eq!(r.source, BaselineSource::Reference { offset: 7 * day, window: day, refresh: day });
+        assert_eq!(r.learned_threshold, Some(DEFAULT_THRESHOLD_K));
+        let l = baseline("{ learn: 3d, threshold: { learned: 2.5 } }").unwrap();
+        assert_eq!((l.source, l.learned_threshold), (BaselineSource::Learn { period: 3 * day }, Some(2.5)));
+        assert_eq!(baseline("{ profile: \"b/{tenant}.json\" }").unwrap().source, BaselineSource::Profile("/cfg/b/{tenant}.json".into()));
+        assert!(baseline("{ profile: b.json, learn: 3d }").unwrap_err().contains("exactly one"));
+        assert!(baseline("{ profile: b.json, threshold: learned }").unwrap_err().contains("use `reference` or `learn`"));
+        assert!(baseline("{ learn: 3d, threshold: lerned }").unwrap_err().contains("expected `learned`"));
+        assert!(baseline("{ learn: 0s }").unwrap_err().contains("greater than zero"));
+    }
 }

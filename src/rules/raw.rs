@@ -67,10 +67,46 @@ pub struct RawRule {
     pub annotations: BTreeMap<String, Spanned<String>>,
 }
 
-/// A baseline reference.
+/// A rule's baseline: exactly one of `profile`, `reference` and `learn`.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum RawBaseline {
-    /// A profile file built by `mlwatch baseline build` (relative to the config file).
-    Profile(String),
+#[serde(deny_unknown_fields)]
+pub struct RawBaseline {
+    /// A profile file built by `mlwatch baseline build` (relative to the
+    /// config file), or a path template with `{tenant}`: one file per tenant.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// The source's own past for each tenant: `{ offset: 7d, window: 1d }`.
+    #[serde(default)]
+    pub reference: Option<RawReference>,
+    /// Each tenant's first period (humantime, e.g. `7d`) becomes its
+    /// baseline; until then its alerts are held.
+    #[serde(default)]
+    pub learn: Option<String>,
+    /// `learned` (k = 3), or `{ learned: K }`: the value `threshold` is
+    /// mean + K·σ of the primary value between chunks of the baseline period.
+    #[serde(default)]
+    pub threshold: Option<RawThreshold>,
+}
+
+/// `reference:` a period of the source's own past.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReference {
+    /// How far back the period ends (humantime).
+    pub offset: String,
+    /// How long it is (humantime).
+    pub window: String,
+    /// How far the period may fall behind before it is profiled anew. Default: `window`.
+    #[serde(default)]
+    pub refresh: Option<String>,
+}
+
+/// `threshold:` as written.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawThreshold {
+    /// `learned`
+    Word(String),
+    /// `{ learned: 2.5 }`
+    Learned { learned: f64 },
 }

@@ -27,7 +27,10 @@ pub async fn alerts(State(state): State<AppState>) -> Json<Value> {
             v
         })
         .collect();
-    success(json!({ "alerts": alerts }))
+    // Held, not silent: tenants whose baseline is still being learned.
+    let learning: Vec<Value> =
+        state.live.learning().into_iter().map(|(rule, tenant, until)| json!({ "rule": rule, "tenant": tenant, "until": until })).collect();
+    success(json!({ "alerts": alerts, "learning": learning }))
 }
 
 /// Every group and rule with health, last evaluation and alerts.

@@ -101,6 +101,10 @@ impl FileSource {
         self.timestamp.is_some()
     }
 
+    pub fn timestamp_column(&self) -> Option<&str> {
+        self.timestamp.as_deref()
+    }
+
     /// Read `columns` of the files that can hold rows of `window` (every
     /// matching file without one), keep the rows in `window`, and split by
     /// tenant when `by_tenant` (else one partition). No files is no rows, not
@@ -131,7 +135,7 @@ impl FileSource {
                 df = selected;
                 newest = n;
             }
-            let df = normalize_numeric(df).map_err(|e| SourceError::frame(&path, e))?;
+            let df = normalize_numeric(df, self.timestamp.as_deref()).map_err(|e| SourceError::frame(&path, e))?;
             let key = if by_tenant { tenant } else { None };
             let seen = SourceMeta { files: 1, rows: df.height() as u64, newest, modified };
             match frames.get_mut(&key) {
@@ -162,10 +166,14 @@ impl FileSource {
 }
 
 /// Numbers become Float64 so files whose columns were inferred as integers in one
-/// and floats in another still stack.
-fn normalize_numeric(mut df: DataFrame) -> PolarsResult<DataFrame> {
-    let numeric: Vec<PlSmallStr> =
-        df.columns().iter().filter(|c| c.dtype().is_primitive_numeric() && !c.dtype().is_float()).map(|c| c.name().clone()).collect();
+/// and floats in another still stack; the timestamp stays Unix ms (Int64).
+fn normalize_numeric(mut df: DataFrame, timestamp: Option<&str>) -> PolarsResult<DataFrame> {
+    let numeric: Vec<PlSmallStr> = df
+        .columns()
+        .iter()
+        .filter(|c| c.dtype().is_primitive_numeric() && !c.dtype().is_float() && Some(c.name().as_str()) != timestamp)
+        .map(|c| c.name().clone())
+        .collect();
     for name in numeric {
         let cast = df.column(&name)?.cast(&DataType::Float64)?;
         df.with_column(cast)?;

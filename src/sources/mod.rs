@@ -45,6 +45,13 @@ impl Source {
         }
     }
 
+    /// The column holding each row's event time (Unix ms once sampled).
+    pub fn timestamp_column(&self) -> Option<&str> {
+        match self {
+            Source::File(s) => s.timestamp_column(),
+        }
+    }
+
     /// Whether rows carry an event time, so a window can be selected.
     pub fn has_timestamp(&self) -> bool {
         match self {

@@ -78,6 +78,18 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (grp, tenant)
     ) WITHOUT ROWID;
 
+    CREATE TABLE baselines (
+        rule         TEXT NOT NULL,
+        tenant       TEXT NOT NULL,  -- '' when the group is not per tenant
+        status       TEXT NOT NULL,  -- learning | ready | pinned
+        period_start INTEGER NOT NULL, -- Unix ms: the healthy period profiled
+        period_end   INTEGER NOT NULL,
+        built_at     INTEGER NOT NULL, -- Unix ms of the (simulated) time it was built
+        profile      TEXT,             -- JSON profile (docs/baseline-profile.md)
+        spreads      TEXT NOT NULL,    -- JSON [[labels, {mean, std, chunks}], ...]
+        PRIMARY KEY (rule, tenant)
+    ) WITHOUT ROWID;
+
     CREATE TABLE alert_history (
         rule   TEXT NOT NULL,
         labels TEXT NOT NULL,        -- JSON object, sorted keys

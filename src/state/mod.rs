@@ -6,6 +6,7 @@
 
 mod alert_history;
 mod alerts;
+mod baselines;
 mod delivery;
 mod history;
 mod migrations;
@@ -20,6 +21,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 pub use alert_history::AlertEvent;
+pub use baselines::{BaselineStatus, StoredBaseline};
 pub use alerts::StoredAlerts;
 pub use delivery::Pending;
 pub use history::{HistoryPoint, SeriesKey};

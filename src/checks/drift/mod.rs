@@ -155,9 +155,24 @@ impl CheckKind for DriftCheck {
     }
 
     fn evaluate(&self, cx: &EvalContext<'_>) -> Result<Vec<Series>, CheckError> {
+        if cx.frame.height() == 0 {
+            // No rows at all (the tenant's data stopped): series without
+            // figures, so `rows == 0` can still be alerted on, baseline or not.
+            let profile = cx.baseline.map(|b| &*b.profile);
+            return Ok(self.columns.iter().map(|c| no_rows(c, profile)).collect());
+        }
         let baseline = cx.baseline.ok_or(CheckError::NoBaseline)?;
         self.compare(cx.frame, &baseline.profile)
     }
+}
+
+/// The series of a column when the window has no rows.
+fn no_rows(column: &str, profile: Option<&Profile>) -> Series {
+    let mut values = BTreeMap::from([("count", 0.0), ("dropped", 0.0)]);
+    if let Some(c) = profile.and_then(|p| p.columns.get(column)) {
+        values.insert("baseline_count", c.count() as f64);
+    }
+    Series { labels: Labels::from([("column".to_string(), column.to_string())]), values, note: Some("no rows in the window".into()) }
 }
 
 impl DriftCheck {
@@ -167,14 +182,11 @@ impl DriftCheck {
         for column in &self.columns {
             let err = |message: String| CheckError::Column { column: column.clone(), message };
             let base = profile.columns.get(column).ok_or_else(|| err("not in the baseline profile".into()))?;
-            let labels = Labels::from([("column".to_string(), column.clone())]);
             if frame.height() == 0 {
-                // No rows at all (the tenant's data stopped): a series without
-                // figures, so `rows == 0` can still be alerted on.
-                let values = BTreeMap::from([("count", 0.0), ("dropped", 0.0), ("baseline_count", base.count() as f64)]);
-                out.push(Series { labels, values, note: Some("no rows in the window".into()) });
+                out.push(no_rows(column, Some(profile)));
                 continue;
             }
+            let labels = Labels::from([("column".to_string(), column.clone())]);
             let col = frame.column(column).map_err(|_| err("not in the source data".into()))?;
             let current = Current::from_column(col, base).map_err(err)?;
             let mut series = Series { labels, values: BTreeMap::new(), note: None };
