@@ -288,22 +288,10 @@ fn incident_setup_with(baseline: &str) -> tempfile::TempDir {
         let built = mlwatch(&["baseline", "build", "--source", source.to_str().unwrap(), "--columns", "age,sessions_7d", "--out", out.to_str().unwrap()]);
         assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
     }
-    std::fs::write(
-        root.join("mlwatch.yaml"),
-        r#"
-sources:
-  features: { kind: file, path: "lake/{tenant}/features/dt={date}/*.csv", timestamp: ts }
-rule_files: ["rules.yaml"]
-route: { receiver: oncall, group_by: [alertname, tenant], group_wait: 0s, group_interval: 1m, repeat_interval: 30d }
-receivers:
-  - name: oncall
-    stdout: [{}]
-"#,
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("rules.yaml"),
-        r#"
+    write_config_and_rules(
+        root,
+        r#"features: { kind: file, path: "lake/{tenant}/features/dt={date}/*.csv", timestamp: ts }"#,
+        &r#"
 groups:
   - name: features
     source: features
@@ -323,9 +311,19 @@ groups:
         labels: { severity: ticket }
 "#
         .replace("BASELINE", baseline),
-    )
-    .unwrap();
+    );
     dir
+}
+
+/// `mlwatch.yaml` with one source (its YAML) and a stdout receiver, and `rules.yaml`.
+fn write_config_and_rules(root: &std::path::Path, source: &str, rules: &str) {
+    let config = format!(
+        "sources:\n  {source}\nrule_files: [\"rules.yaml\"]\n\
+         route: {{ receiver: oncall, group_by: [alertname, tenant], group_wait: 0s, group_interval: 1m, repeat_interval: 30d }}\n\
+         receivers:\n  - name: oncall\n    stdout: [{{}}]\n"
+    );
+    std::fs::write(root.join("mlwatch.yaml"), config).unwrap();
+    std::fs::write(root.join("rules.yaml"), rules).unwrap();
 }
 
 /// (rule/tenant/column, firing at, resolved at) of every alert in a backtest report.
@@ -439,21 +437,9 @@ fn learned_thresholds_stay_quiet_on_natural_spread_and_catch_real_drift() {
         }
         std::fs::write(d.join("part-0.csv"), body).unwrap();
     }
-    std::fs::write(
-        root.join("mlwatch.yaml"),
-        r#"
-sources:
-  load: { kind: file, path: "lake/{tenant}/dt={date}/*.csv", timestamp: ts }
-rule_files: ["rules.yaml"]
-route: { receiver: oncall, repeat_interval: 30d }
-receivers:
-  - name: oncall
-    stdout: [{}]
-"#,
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("rules.yaml"),
+    write_config_and_rules(
+        root,
+        r#"load: { kind: file, path: "lake/{tenant}/dt={date}/*.csv", timestamp: ts }"#,
         r#"
 groups:
   - name: load
@@ -471,8 +457,7 @@ groups:
         baseline: { reference: { offset: 1d, window: 1d }, threshold: learned }
         when: "psi > threshold"
 "#,
-    )
-    .unwrap();
+    );
     let first = |report: &serde_json::Value, rule: &str| -> Option<String> {
         report["alerts"].as_array().unwrap().iter().find(|a| a["rule"] == rule).map(|a| a["pending_at"].as_str().unwrap().to_string())
     };

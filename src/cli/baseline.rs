@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 
-use super::{BaselineBuildArgs, BaselineForgetArgs, BaselinePinArgs, BaselineShowArgs, ConfigArg, ProfileArgs, data};
+use super::{BaselineBuildArgs, BaselinePinArgs, BaselineShowArgs, ConfigArg, ProfileArgs, StoredBaselineArg, data};
 use crate::baseline::stored::{self, ReadMemo, StoredCx};
 use crate::baseline::{BuildOptions, ColumnProfile, Profile, Spreads, build_profile};
 use crate::config;
@@ -136,17 +136,18 @@ fn try_pin(args: &BaselinePinArgs) -> Result<String, String> {
     if to <= from {
         return Err("--to must be after --from".into());
     }
-    let c = config::load(&args.config.config).map_err(|d| format!("{}: configuration is invalid:\n{d}", args.config.config.display()))?;
+    let which = &args.which;
+    let c = config::load(&which.config.config).map_err(|d| format!("{}: configuration is invalid:\n{d}", which.config.config.display()))?;
     let (group, rule) = c
         .rules
         .groups
         .iter()
-        .find_map(|g| g.rules.iter().find(|r| r.name == args.rule).map(|r| (g, r)))
-        .ok_or_else(|| format!("no rule `{}` in the configuration", args.rule))?;
+        .find_map(|g| g.rules.iter().find(|r| r.name == which.rule).map(|r| (g, r)))
+        .ok_or_else(|| format!("no rule `{}` in the configuration", which.rule))?;
     if !rule.baseline.as_ref().is_some_and(|b| b.is_stored()) {
         return Err(format!("rule `{}` has no `reference` or `learn` baseline to pin", rule.name));
     }
-    let tenant = args.tenant.as_deref();
+    let tenant = which.tenant.as_deref();
     if group.per_tenant != tenant.is_some() {
         return Err(if group.per_tenant { "the rule is per tenant: give --tenant".into() } else { "the rule is not per tenant: drop --tenant".into() });
     }
@@ -179,7 +180,7 @@ fn try_pin(args: &BaselinePinArgs) -> Result<String, String> {
 }
 
 /// `mlwatch baseline forget`: drop a stored baseline (a `learn` one is learned again).
-pub fn forget(args: &BaselineForgetArgs) -> ExitCode {
+pub fn forget(args: &StoredBaselineArg) -> ExitCode {
     let tenant = args.tenant.as_deref().unwrap_or("");
     let done = open_store(&args.config.config).and_then(|s| s.forget_baseline(&args.rule, tenant).map_err(|e| e.to_string()));
     match done {

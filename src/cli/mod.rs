@@ -147,7 +147,7 @@ pub enum BaselineCommand {
     /// Declare a period healthy: profile it as the baseline of a rule (and tenant).
     Pin(BaselinePinArgs),
     /// Forget a stored baseline; a `learn` baseline starts learning again.
-    Forget(BaselineForgetArgs),
+    Forget(StoredBaselineArg),
 }
 
 #[derive(Debug, Args)]
@@ -165,8 +165,9 @@ pub struct BaselineShowArgs {
     pub config: ConfigArg,
 }
 
+/// Which stored baseline: a rule with a `reference` or `learn` baseline, and a tenant.
 #[derive(Debug, Args)]
-pub struct BaselinePinArgs {
+pub struct StoredBaselineArg {
     #[command(flatten)]
     pub config: ConfigArg,
     /// The rule (it must have a `reference` or `learn` baseline).
@@ -175,6 +176,12 @@ pub struct BaselinePinArgs {
     /// The tenant, for a per-tenant rule.
     #[arg(long)]
     pub tenant: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselinePinArgs {
+    #[command(flatten)]
+    pub which: StoredBaselineArg,
     /// Start of the healthy period: RFC 3339 time or UTC date.
     #[arg(long)]
     pub from: String,
@@ -183,15 +190,7 @@ pub struct BaselinePinArgs {
     pub to: String,
 }
 
-#[derive(Debug, Args)]
-pub struct BaselineForgetArgs {
-    #[command(flatten)]
-    pub config: ConfigArg,
-    #[arg(long)]
-    pub rule: String,
-    #[arg(long)]
-    pub tenant: Option<String>,
-}
+
 
 /// How a profile is built from data.
 #[derive(Debug, Args)]
