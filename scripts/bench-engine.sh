@@ -18,7 +18,7 @@ mkdir -p "$dir"
 setup() { # name, days: a lake of that many days, a baseline and a config
   local name=$1 days=$2 d="$dir/$1"
   python3 scripts/bench_lake.py "$d/lake" 100 "$days"
-  [ -f "$d/base.json" ] || "$bin" baseline build --source "$d/lake/t000/dt=2026-11-0[1-3]/*.csv" --columns age,sessions_7d --out "$d/base.json" >/dev/null
+  [ -f "$d/base.json" ] || "$bin" baseline build --source "$d/lake/t000/dt=2026-11-2[1-3]/*.csv" --columns age,sessions_7d --out "$d/base.json" >/dev/null
   cat > "$d/mlwatch.yaml" <<YAML
 sources:
   features: { kind: file, path: "lake/{tenant}/dt={date}/*.csv", timestamp: ts }
@@ -50,7 +50,7 @@ timed() { # output file, command...: runs it, prints its wall time in seconds
 one_evaluation() { # name: best wall time of 3 single evaluations, and files opened
   local d="$dir/$1" times=()
   for _ in 1 2 3; do
-    times+=("$(timed "$d/one.json" "$bin" --log-level error backtest --config "$d/mlwatch.yaml" --from 2026-11-30T12:00:00Z --to 2026-11-30T12:00:00Z --step 15m --format json)")
+    times+=("$(timed "$d/one.json" "$bin" --log-level error backtest --config "$d/mlwatch.yaml" --from 2026-11-30T12:00:00Z --to 2026-11-30T12:00:01Z --step 15m --format json)")
   done
   python3 - "$1" "$d/one.json" "${times[@]}" <<'PY'
 import json, sys

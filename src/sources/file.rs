@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use polars::prelude::*;
 use rand::SeedableRng;
@@ -11,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 use super::path_template::{Matched, PathTemplate};
 use super::read::{FileFormat, read_file};
+use super::read_cache::{FileStamp, Files, ReadCache};
 use super::window::{TimestampUnit, Window, select_window};
 use super::{Partition, Sample, SourceError, SourceMeta};
 
@@ -62,6 +64,9 @@ pub struct FileSource {
     max_rows: Option<usize>,
     seed: u64,
     lateness: chrono::Duration,
+    /// Files of the last read, reused while unchanged (shared by the clones
+    /// of this source: every group that reads it).
+    cache: Arc<ReadCache>,
 }
 
 impl FileSourceConfig {
@@ -88,6 +93,7 @@ impl FileSourceConfig {
             max_rows: self.max_rows,
             seed: self.seed,
             lateness: chrono::Duration::from_std(lateness).unwrap_or(chrono::Duration::MAX),
+            cache: Arc::default(),
         })
     }
 }
@@ -124,10 +130,26 @@ impl FileSource {
         // Frames and what was seen, per tenant key (None when not splitting,
         // or when the tenant is a column: split below).
         let mut frames: BTreeMap<Option<String>, (DataFrame, SourceMeta)> = BTreeMap::new();
-        let files_read = files.len() as u64;
+        let mut files_read = 0;
+        let mut kept = self.cache.take(&wanted);
+        let mut read = Files::new();
         for Matched { path, tenant } in files {
-            let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok().map(DateTime::<Utc>::from);
-            let mut df = read_file(&path, self.format, Some(&wanted))?;
+            let stamp = FileStamp::of(&path);
+            let modified = stamp.as_ref().and_then(|s| s.modified).map(DateTime::<Utc>::from);
+            let mut df = match (kept.remove(&path), stamp) {
+                (Some((was, df)), Some(now)) if was == now => {
+                    read.insert(path.clone(), (now, df.clone()));
+                    df
+                }
+                (_, stamp) => {
+                    files_read += 1;
+                    let df = read_file(&path, self.format, Some(&wanted))?;
+                    if let Some(stamp) = stamp {
+                        read.insert(path.clone(), (stamp, df.clone()));
+                    }
+                    df
+                }
+            };
             let mut newest = None;
             if let Some(ts) = &self.timestamp {
                 let (selected, n) =
@@ -149,6 +171,7 @@ impl FileSource {
             }
         }
 
+        self.cache.put(&wanted, read);
         let mut parts = Vec::new();
         for (tenant, (df, meta)) in frames {
             match (&self.tenant_column, by_tenant) {
@@ -287,6 +310,12 @@ mod tests {
         let end = DateTime::parse_from_rfc3339("2026-11-20T11:00:00Z").unwrap().with_timezone(&Utc);
         let sample = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(3600))), true).unwrap();
         assert_eq!(sample.files_read, 1, "only dt=2026-11-20 of 60 partitions is opened");
+        let again = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(1800))), true).unwrap();
+        assert_eq!((again.files_read, again.partitions[0].meta.files), (0, 1), "an unchanged file is not parsed again");
+        let p = dir.path().join("acme/dt=2026-11-20/a.csv");
+        std::fs::write(&p, "ts,x\n2026-11-20T10:45:00Z,1\n2026-11-20T10:50:00Z,2\n").unwrap();
+        let changed = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(3600))), true).unwrap();
+        assert_eq!((changed.files_read, changed.partitions[0].frame.height()), (1, 2), "a changed file is read again");
         let p = &sample.partitions[0];
         assert_eq!((p.frame.height(), p.meta.rows, p.meta.files), (1, 1, 1));
         assert_eq!(p.meta.newest, Some(DateTime::parse_from_rfc3339("2026-11-20T10:30:00Z").unwrap().with_timezone(&Utc)));

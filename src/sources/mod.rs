@@ -4,6 +4,7 @@
 pub mod file;
 pub mod path_template;
 pub mod read;
+mod read_cache;
 pub mod window;
 
 use std::path::Path;
