@@ -293,6 +293,9 @@ fn push_to_alertmanagers<'a>(shared: &Shared, alerts: impl Iterator<Item = &'a A
             let result = am.push(&batch).await;
             let outcome = if result.is_ok() { "success" } else { "failure" };
             metrics.notifications_total.with_label_values(&[&receiver, "alertmanager", outcome]).inc();
+            if result.is_ok() {
+                tracing::debug!(receiver = %receiver, integration = "alertmanager", alerts = batch.len(), "alerts pushed to Alertmanager");
+            }
             if let Err(e) = result {
                 // The next evaluation sends them again.
                 tracing::warn!(receiver = %receiver, integration = "alertmanager", alerts = batch.len(), error = %e, "push to Alertmanager failed");

@@ -3,7 +3,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::support::{Agent, Service, free_port, required_program, wait_for, write_csv};
+use crate::support::{Agent, Reply, Service, StandIn, free_port, required_program, wait_for, write_csv};
 use crate::{DRIFT_GROUP, build_baseline, drifted, healthy, write_agent_config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,4 +51,23 @@ async fn alerts_are_pushed_to_alertmanager_and_resolve_there() {
     })
     .await;
     assert_eq!(agent.terminate().await, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_waits_for_pushes_in_flight() {
+    // Regression: pushes ran on a detached task that shutdown did not wait
+    // for, so a push in flight at SIGTERM was dropped half-way.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    build_baseline(dir.path());
+    write_csv(&dir.path().join("data/current.csv"), "x", drifted());
+    let am = StandIn::scripted(vec![Reply::Slow(std::time::Duration::from_secs(3))]).await;
+    let receivers = format!("  - name: oncall\n    alertmanager: [{{ url: \"{}\" }}]\n", am.url);
+    write_agent_config(dir.path(), r#"{ external_url: "http://mlwatch.test" }"#, "{ receiver: oncall }", &receivers, DRIFT_GROUP);
+    let agent = Agent::start(&dir.path().join("mlwatch.yaml")).await;
+    wait_for("the first push to arrive", async || (am.attempts() >= 1).then_some(())).await;
+    let logs = agent.logs.clone();
+    assert_eq!(agent.terminate().await, Some(0));
+    let pushed = logs.lock().unwrap().iter().filter(|v| v["message"] == "alerts pushed to Alertmanager").count();
+    assert_eq!(pushed, am.attempts(), "every push that reached Alertmanager completed, the slow first one included");
 }
