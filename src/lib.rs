@@ -2,13 +2,20 @@
 //!
 //! # Layout
 //! - [`sources`]: where samples come from (files today); each yields polars
-//!   DataFrames for a time window, one per tenant when asked.
+//!   DataFrames for a time window, one per tenant when asked, reading only the
+//!   date partitions the window can touch.
 //! - [`stats`]: pure statistics (PSI, KS, quantiles); no I/O.
-//! - [`baseline`]: the healthy state checks compare against (profile files).
+//! - [`baseline`]: the healthy state checks compare against, per tenant:
+//!   profile files, or baselines built from the source itself (`reference`,
+//!   `learn`) and kept in the state.
 //! - [`checks`]: what a rule computes over a window and a baseline, as labelled
-//!   series of named values.
+//!   series of named values; every kind follows one contract
+//!   (`checks::contract`) that declares its labels and values.
+//! - [`labels`]: the one label-set type, from a check's series to a notification.
 //! - [`rules`]: rule files (parse, validate), `when` conditions, annotation
-//!   templates, schedules, alert state, and the evaluation of one group.
+//!   templates, schedules, known tenants, alert state, and the evaluation of
+//!   one group (`rules::eval`, `rules::advance`), shared by the agent and
+//!   [`backtest`], which replays them over past data in simulated time.
 //! - [`alerting`]: Alertmanager-style routing, grouping, silences and
 //!   inhibition; receivers (Slack, e-mail, webhook, Alertmanager, stdout);
 //!   durable delivery from the outbox.
@@ -21,9 +28,12 @@
 //! # One evaluation, from sample to notification
 //! 1. A group's task wakes on its schedule (`agent::group_task`).
 //! 2. Its source reads only the columns the group's rules need, keeps the rows
-//!    in the window, and splits them by tenant (`sources`).
-//! 3. Each rule's check runs on each tenant's rows against its baseline and
-//!    yields series such as `psi{column="age", tenant="acme"} = 0.31` (`checks`).
+//!    in the window, and splits them by tenant (`sources`); known tenants
+//!    without rows are kept, as "no data" (`rows = 0`).
+//! 3. Each rule's check runs on each tenant's rows against that tenant's
+//!    baseline and yields series such as `psi{column="age", tenant="acme"} = 0.31`
+//!    (`checks`). Time is an input: every step reads one injected clock
+//!    (`util::clock`), so tests and backtests run on simulated time.
 //! 4. The rule's `when` condition is evaluated per series (`rules::eval`).
 //! 5. Every value is set on its gauge; series that went away are removed (`metrics`).
 //! 6. The alert state machine advances pending → firing → resolved with `for`

@@ -526,3 +526,38 @@ fn baselines_in_the_state_can_be_pinned_listed_shown_and_forgotten() {
     assert_eq!(code, Some(1));
     assert!(out.contains("no stored baseline for rule `FeatureDrift` and tenant `acme`"), "{out}");
 }
+
+#[test]
+fn backtest_applies_the_agents_silences_and_leaves_its_state_alone() {
+    use mlwatch::alerting::{matcher::Matcher, silence::Silence};
+    let dir = incident_setup();
+    let state = dir.path().join("data/mlwatch");
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+    let store = mlwatch::state::Store::open(&state).unwrap();
+    let silence = Silence {
+        id: "maintenance".into(),
+        matchers: vec![Matcher::parse("tenant=globex").unwrap()],
+        starts_at: at("2026-11-07T00:00:00Z"),
+        ends_at: at("2026-11-12T00:00:00Z"),
+        created_by: "sre".into(),
+        comment: "globex migrates".into(),
+        updated_at: at("2026-11-07T00:00:00Z"),
+    };
+    store.save_silence(&silence).unwrap();
+    drop(store);
+    let before = std::fs::read(state.join("state.db")).unwrap();
+
+    let told = |report: &serde_json::Value| -> Vec<String> {
+        let all = report["notifications"].as_array().unwrap().iter();
+        all.map(|n| n["group_labels"]["tenant"].as_str().unwrap().to_string()).collect()
+    };
+    let report = backtest_json(dir.path(), "2026-11-01T06:00:00Z", "2026-11-10T18:00:00Z");
+    assert_eq!(alert_periods(&report), incident_alerts(), "the alert still fires: silences mute notifications");
+    assert_eq!(told(&report), ["initech"], "{report:#}");
+    assert_eq!(std::fs::read(state.join("state.db")).unwrap(), before, "the agent's state is only read");
+
+    let config = dir.path().join("mlwatch.yaml");
+    let out = mlwatch(&["backtest", "--config", config.to_str().unwrap(), "--from", "2026-11-01T06:00:00Z", "--to", "2026-11-10T18:00:00Z", "--format", "json", "--ignore-silences"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(told(&report), ["globex", "initech"]);
+}

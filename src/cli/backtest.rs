@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::{BacktestArgs, OutputFormat};
 use crate::agent::Prepared;
 use crate::backtest::{self, Options};
+use crate::state::Store;
 
 pub fn backtest(args: BacktestArgs) -> ExitCode {
     match run(args) {
@@ -29,8 +30,18 @@ fn run(args: BacktestArgs) -> Result<(), (u8, String)> {
         return Err((2, "--step must be greater than zero".into()));
     }
     let prepared = Prepared::load(&args.config.config).map_err(|d| (2, format!("{}: configuration is invalid:\n{d}", args.config.config.display())))?;
+    // The agent's silences apply, as they would have; its state is only read.
+    let silences = if args.ignore_silences {
+        Vec::new()
+    } else {
+        let dir = &prepared.config.storage_path;
+        match Store::open_read_only(dir).and_then(|s| s.map(|s| s.silences()).transpose()) {
+            Ok(s) => s.unwrap_or_default(),
+            Err(e) => return Err((2, format!("cannot read the agent's silences ({e}); --ignore-silences replays without them"))),
+        }
+    };
     let started = std::time::Instant::now();
-    let report = backtest::run(&prepared, &Options { from, to, step, silences: Vec::new() }).map_err(|e| (2, e))?;
+    let report = backtest::run(&prepared, &Options { from, to, step, silences }).map_err(|e| (2, e))?;
     tracing::info!(evaluations = report.evaluations, seconds = started.elapsed().as_secs_f64(), "backtest done");
     match args.format {
         OutputFormat::Table => print!("{}", report.to_table()),

@@ -123,6 +123,9 @@ pub struct BacktestArgs {
     /// Evaluate every group at this step (humantime, e.g. 15m) instead of on its schedule.
     #[arg(long)]
     pub step: Option<String>,
+    /// Replay without the silences kept in the agent's state file.
+    #[arg(long)]
+    pub ignore_silences: bool,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
 }

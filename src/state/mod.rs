@@ -81,6 +81,27 @@ impl Store {
         Ok(Store { path, conn: Mutex::new(conn) })
     }
 
+    /// The state in directory `dir`, read only, as another process (a
+    /// backtest) may look at a running agent's: `None` when there is none.
+    /// Nothing is created, migrated or written.
+    pub fn open_read_only(dir: &Path) -> Result<Option<Store>, StateError> {
+        let path = dir.join(STATE_FILE);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let unusable = |e: rusqlite::Error| StateError::Unusable { path: path.clone(), reason: e.to_string() };
+        let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(unusable)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(unusable)?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(unusable)?;
+        if version != migrations::latest() {
+            return Err(StateError::Unusable {
+                path,
+                reason: format!("schema version {version}, this build reads {}: start the agent once to migrate it", migrations::latest()),
+            });
+        }
+        Ok(Some(Store { path, conn: Mutex::new(conn) }))
+    }
+
     /// An in-memory store, for tests and one-shot commands.
     pub fn in_memory() -> Store {
         let mut conn = Connection::open_in_memory().expect("in-memory SQLite");

@@ -22,8 +22,14 @@ impl Store {
 
     /// Every silence not expired for long, newest end first; old ones are deleted.
     pub fn load_silences(&self, now: DateTime<Utc>) -> Result<Vec<Silence>, StateError> {
+        self.conn().execute("DELETE FROM silences WHERE ends_at < ?1", [(now - KEEP_EXPIRED).timestamp_millis()])?;
+        self.silences()
+    }
+
+    /// Every stored silence, newest end first, changing nothing (for a
+    /// read-only look at the agent's state).
+    pub fn silences(&self) -> Result<Vec<Silence>, StateError> {
         let conn = self.conn();
-        conn.execute("DELETE FROM silences WHERE ends_at < ?1", [(now - KEEP_EXPIRED).timestamp_millis()])?;
         let mut stmt = conn.prepare("SELECT id, body FROM silences ORDER BY ends_at DESC")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let mut out = Vec::new();
