@@ -19,12 +19,19 @@ struct CheckGauge {
     labels: &'static [&'static str],
 }
 
-/// One exported check-value series, to remove it when it goes away.
+/// One exported series of a rule, to remove it when it goes away.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ExportedSeries {
-    kind: &'static str,
-    value: &'static str,
+    family: Family,
     label_values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Family {
+    /// A check value: (kind, value name).
+    Check(&'static str, &'static str),
+    WindowRows,
+    Learning,
 }
 
 /// The agent's metrics and the registry they are exported from.
@@ -207,28 +214,30 @@ impl Metrics {
         let mut label_values = vec![rule.to_string(), labels.get("tenant").cloned().unwrap_or_default()];
         label_values.extend(g.labels.iter().map(|k| labels.get(*k).cloned().unwrap_or_default()));
         g.gauge.with_label_values(&label_values.iter().map(String::as_str).collect::<Vec<_>>()).set(v);
-        Some(ExportedSeries { kind, value, label_values })
+        Some(ExportedSeries { family: Family::Check(kind, value), label_values })
     }
 
     /// Set the rows of a tenant's window for `rule` (`mlwatch_window_rows`).
     pub fn set_window_rows(&self, rule: &str, tenant: &str, rows: f64) -> ExportedSeries {
         self.window_rows.with_label_values(&[rule, tenant]).set(rows);
-        ExportedSeries { kind: "", value: "rows", label_values: vec![rule.to_string(), tenant.to_string()] }
+        ExportedSeries { family: Family::WindowRows, label_values: vec![rule.to_string(), tenant.to_string()] }
     }
 
     /// Mark the tenant's baseline of `rule` as being learned (`mlwatch_baseline_learning`).
     pub fn set_learning(&self, rule: &str, tenant: &str) -> ExportedSeries {
         self.baseline_learning.with_label_values(&[rule, tenant]).set(1.0);
-        ExportedSeries { kind: "", value: "learning", label_values: vec![rule.to_string(), tenant.to_string()] }
+        ExportedSeries { family: Family::Learning, label_values: vec![rule.to_string(), tenant.to_string()] }
     }
 
     pub fn remove_check_value(&self, s: &ExportedSeries) {
         let labels: Vec<&str> = s.label_values.iter().map(String::as_str).collect();
-        if s.kind.is_empty() {
-            let g = if s.value == "learning" { &self.baseline_learning } else { &self.window_rows };
+        let gauge = match s.family {
+            Family::WindowRows => Some(&self.window_rows),
+            Family::Learning => Some(&self.baseline_learning),
+            Family::Check(kind, value) => self.check_values.get(&(kind, value)).map(|g| &g.gauge),
+        };
+        if let Some(g) = gauge {
             let _ = g.remove_label_values(&labels);
-        } else if let Some(g) = self.check_values.get(&(s.kind, s.value)) {
-            let _ = g.gauge.remove_label_values(&s.label_values.iter().map(String::as_str).collect::<Vec<_>>());
         }
     }
 

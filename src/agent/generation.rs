@@ -33,10 +33,6 @@ impl Generation {
         // Delivery workers, one per grouped integration; what waits in the outbox
         // for integrations that no longer exist is dropped.
         let mut bells = HashMap::new();
-        // Before schema 3, integrations were numbered by position in their
-        // receiver: that order (slack, email, webhook, stdout) names them now.
-        let legacy_names: Vec<(String, Vec<String>)> =
-            p.receivers.iter().map(|(n, r)| (n.clone(), r.grouped.iter().map(|(k, _)| k.clone()).collect())).collect();
         let mut workers = Vec::new();
         let mut alertmanagers = HashMap::new();
         for (name, receiver) in p.receivers {
@@ -59,11 +55,6 @@ impl Generation {
             }
         }
         let keys: Vec<(String, String)> = bells.keys().cloned().collect();
-        match core.store.rename_legacy_integrations(&legacy_names) {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(rows = n, "queued notifications and the notification log moved to named integrations"),
-            Err(e) => tracing::error!(error = %e, "cannot rename the integrations of an older state file"),
-        }
         match core.store.drop_pending_except(&keys) {
             Ok(0) => {}
             Ok(n) => tracing::warn!(notifications = n, "dropped notifications queued for integrations that are no longer configured"),

@@ -97,8 +97,12 @@ impl GroupTask {
     pub async fn run(mut self, token: CancellationToken) -> Vec<(String, RuleState)> {
         tracing::info!(group = %self.group.name, schedule = %self.group.schedule, rules = self.group.rules.len(), "group started");
         let clock = self.shared.clock;
+        // The first evaluation is now; the later ones are at their ticks
+        // exactly (as Prometheus does), so `for` counts whole intervals
+        // whatever the wake-up delay, and a backtest sees the same times.
+        let mut at = clock.now_ms();
         loop {
-            if !self.evaluate_once(&token).await {
+            if !self.evaluate_once(&token, at).await {
                 break;
             }
             let next = self.group.schedule.next_after(clock.now());
@@ -112,13 +116,14 @@ impl GroupTask {
                 _ = clock.sleep_until(next) => {}
                 _ = token.cancelled() => break,
             }
+            at = next;
         }
         self.group.rules.iter().map(|r| r.name.clone()).zip(self.rules).collect()
     }
 
-    /// One evaluation. Returns false when shutdown interrupted it.
-    async fn evaluate_once(&mut self, token: &CancellationToken) -> bool {
-        let now = self.shared.clock.now_ms();
+    /// One evaluation, of the window ending at `now`. Returns false when
+    /// shutdown interrupted it.
+    async fn evaluate_once(&mut self, token: &CancellationToken, now: DateTime<Utc>) -> bool {
         let known = self.tenants.known(now, self.group.forget_tenants_after);
         let (group, source, shared) = (self.group.clone(), self.source.clone(), self.shared.clone());
         let span = tracing::info_span!("evaluate", group = %self.group.name);

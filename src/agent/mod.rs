@@ -79,6 +79,16 @@ pub async fn run(config: Config, opts: RunOptions, shutdown: impl Future<Output 
     let store = tokio::task::spawn_blocking(move || Store::open(&store_dir)).await?.context("cannot open the agent's state")?;
     let store = Arc::new(store);
     let stored = store.load_alerts()?;
+    // Before schema 3, integrations were numbered by position in their
+    // receiver: that order (slack, email, webhook, stdout) names them now.
+    // Done before the notification log is loaded, so nothing is sent twice.
+    let names: Vec<(String, Vec<String>)> =
+        prepared.receivers.iter().map(|(n, r)| (n.clone(), r.grouped.iter().map(|(k, _)| k.clone()).collect())).collect();
+    match store.rename_legacy_integrations(&names) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(rows = n, "queued notifications and the notification log moved to named integrations"),
+        Err(e) => tracing::error!(error = %e, "cannot rename the integrations of an older state file"),
+    }
 
     let listen = opts.listen.unwrap_or(prepared.config.listen);
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;

@@ -51,12 +51,29 @@ fn ms(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
+/// `t − d`, at the earliest representable time rather than overflowing.
+fn before(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t.checked_sub_signed(ms(d)).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// `t + d`, at the latest representable time rather than overflowing.
+fn after(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t.checked_add_signed(ms(d)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// What a stored baseline of `rule` depends on: a rule whose check, columns,
+/// baseline or threshold changed does not reuse one built before.
+pub fn fingerprint(rule: &Rule) -> String {
+    let spec = rule.baseline.as_ref().map(|b| format!("{:?} k={:?}", b.source, b.learned_threshold)).unwrap_or_default();
+    format!("{:?} | {spec}", rule.check)
+}
+
 /// The rows of `tenant` between `start` and `end` (start exclusive), read once per period.
 fn tenant_rows(cx: &StoredCx<'_>, tenant: Option<&str>, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<DataFrame, String> {
     let key = (start.timestamp_millis(), end.timestamp_millis());
     let mut memo = cx.memo.borrow_mut();
     let sample = memo.entry(key).or_insert_with(|| {
-        cx.source.sample(&cx.group.columns(), Some(Window { start, end }), cx.group.per_tenant).map_err(|e| e.to_string())
+        cx.source.sample_period(&cx.group.columns(), Window { start, end }, cx.group.per_tenant).map_err(|e| e.to_string())
     });
     let sample = sample.as_ref().map_err(|e| e.clone())?;
     let frame = sample.partitions.iter().find(|p| p.tenant.as_deref() == tenant).map(|p| p.frame.clone());
@@ -159,7 +176,16 @@ impl super::Baselines {
     pub fn stored(&self, cx: &StoredCx<'_>, rule: &Rule, tenant: Option<&str>, now: DateTime<Utc>) -> Result<Resolved, String> {
         let spec = rule.baseline.as_ref().expect("called for rules with a baseline");
         let key = tenant.unwrap_or("");
+        let print = fingerprint(rule);
         let meta = cx.store.baseline_meta(&rule.name, key).map_err(|e| e.to_string())?;
+        if meta.as_ref().is_some_and(|m| m.fingerprint != print && m.status == BaselineStatus::Pinned) {
+            return Err(format!(
+                "the pinned baseline was built for an earlier definition of rule `{}`: pin a period again, or forget it",
+                rule.name
+            ));
+        }
+        // A baseline built for another definition of the rule is built anew.
+        let meta = meta.filter(|m| m.fingerprint == print);
         let ready = |m: &StoredBaseline| self.load_stored(cx.store, m).map(|baseline| Resolved { baseline, learning_until: None });
         let save = |status, start, end, (profile, spreads): (Profile, Spreads)| -> Result<Arc<Baseline>, String> {
             let b = StoredBaseline {
@@ -171,8 +197,13 @@ impl super::Baselines {
                 built_at: now,
                 profile: Some(profile),
                 spreads,
+                fingerprint: print.clone(),
             };
-            cx.store.save_baseline(&b).map_err(|e| e.to_string())?;
+            if !cx.store.save_baseline(&b).map_err(|e| e.to_string())? {
+                // Pinned meanwhile: use that.
+                let pinned = cx.store.baseline_meta(&rule.name, key).map_err(|e| e.to_string())?.ok_or("the pinned baseline went away")?;
+                return self.load_stored(cx.store, &pinned);
+            }
             self.load_stored(cx.store, &b)
         };
         if let Some(m) = meta.as_ref().filter(|m| m.status == BaselineStatus::Pinned) {
@@ -180,8 +211,8 @@ impl super::Baselines {
         }
         match spec.source {
             BaselineSource::Reference { offset, window, refresh } => {
-                let end = now - ms(offset);
-                let start = end - ms(window);
+                let end = before(now, offset);
+                let start = before(end, window);
                 if let Some(m) = meta.as_ref().filter(|m| m.status == BaselineStatus::Ready && end - m.period_end < ms(refresh) && m.period_end <= end) {
                     return ready(m);
                 }
@@ -193,9 +224,9 @@ impl super::Baselines {
                     Some(m) if m.status == BaselineStatus::Ready => return ready(m),
                     Some(m) => m.period_start,
                     // First sight: what the current window holds is the first of it.
-                    None => now - cx.group.window.map_or(chrono::Duration::zero(), ms),
+                    None => before(now, cx.group.window.unwrap_or_default()),
                 };
-                let until = learning_start + ms(period);
+                let until = after(learning_start, period);
                 if now >= until {
                     let built = build(cx, rule, tenant, learning_start, until, now)?;
                     return Ok(Resolved { baseline: save(BaselineStatus::Ready, learning_start, until, built)?, learning_until: None });

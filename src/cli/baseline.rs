@@ -91,10 +91,19 @@ fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// The agent's state file, as the config names it.
+/// The agent's state file, as the config names it, read only.
 fn open_store(config: &Path) -> Result<Store, String> {
     let c = config::load(config).map_err(|d| format!("{}: configuration is invalid:\n{d}", config.display()))?;
-    Store::open(&c.storage_path).map_err(|e| e.to_string())
+    Store::open_read_only(&c.storage_path)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no agent state in {} (the agent has not run yet)", c.storage_path.display()))
+}
+
+/// The agent's state file for writing, without migrating it under a running
+/// agent: only a state of this build's schema (or none yet) is opened.
+fn open_store_for_writing(dir: &Path) -> Result<Store, String> {
+    Store::open_read_only(dir).map_err(|e| e.to_string())?;
+    Store::open(dir).map_err(|e| e.to_string())
 }
 
 /// `mlwatch baseline list`: every baseline the agent built, learned or had pinned.
@@ -152,14 +161,14 @@ fn try_pin(args: &BaselinePinArgs) -> Result<String, String> {
         return Err(if group.per_tenant { "the rule is per tenant: give --tenant".into() } else { "the rule is not per tenant: drop --tenant".into() });
     }
     let source = c.sources.get(&group.source).expect("validated: group names a source");
-    let store = Store::open(&c.storage_path).map_err(|e| e.to_string())?;
+    let store = open_store_for_writing(&c.storage_path)?;
     let memo = ReadMemo::default();
     let cx = StoredCx { store: &store, source, group, memo: &memo };
     let now = Utc::now();
     let (profile, spreads) = stored::build(&cx, rule, tenant, from, to, now)?;
     let rows = profile.rows;
     store
-        .save_baseline(&StoredBaseline {
+        .pin_baseline(&StoredBaseline {
             rule: rule.name.clone(),
             tenant: tenant.unwrap_or("").to_string(),
             status: BaselineStatus::Pinned,
@@ -168,6 +177,7 @@ fn try_pin(args: &BaselinePinArgs) -> Result<String, String> {
             built_at: now,
             profile: Some(profile),
             spreads,
+            fingerprint: stored::fingerprint(rule),
         })
         .map_err(|e| e.to_string())?;
     Ok(format!(
@@ -182,7 +192,10 @@ fn try_pin(args: &BaselinePinArgs) -> Result<String, String> {
 /// `mlwatch baseline forget`: drop a stored baseline (a `learn` one is learned again).
 pub fn forget(args: &StoredBaselineArg) -> ExitCode {
     let tenant = args.tenant.as_deref().unwrap_or("");
-    let done = open_store(&args.config.config).and_then(|s| s.forget_baseline(&args.rule, tenant).map_err(|e| e.to_string()));
+    let done = config::load(&args.config.config)
+        .map_err(|d| format!("{}: configuration is invalid:\n{d}", args.config.config.display()))
+        .and_then(|c| open_store_for_writing(&c.storage_path))
+        .and_then(|s| s.forget_baseline(&args.rule, tenant).map_err(|e| e.to_string()));
     match done {
         Ok(true) => {
             println!("forgot the baseline of rule `{}` for tenant {}", args.rule, shown(tenant));

@@ -90,7 +90,10 @@ pub struct EvalEnv<'a> {
 pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: DateTime<Utc>) -> GroupResult {
     let started = Instant::now();
     let window = group.window.map(|w| Window::ending_at(now, w));
-    let sample = match source.sample(&group.columns(), window, group.per_tenant) {
+    // Without a window every row up to now is read: never rows from after
+    // `now` (which a backtest's lake holds).
+    let read = window.or_else(|| source.has_timestamp().then_some(Window { start: DateTime::<Utc>::MIN_UTC, end: now }));
+    let sample = match source.sample(&group.columns(), read, group.per_tenant) {
         Ok(s) => s,
         Err(e) => {
             let failure = Failure { reason: e.reason(), tenant: None, message: format!("source `{}`: {e}", group.source) };
@@ -111,7 +114,12 @@ pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: Da
     let rows_read = sample.partitions.iter().map(|p| p.frame.height() as u64).sum();
     let tenants_seen: Vec<String> =
         sample.partitions.iter().filter(|p| p.frame.height() > 0).filter_map(|p| p.tenant.clone()).collect();
-    let partitions = with_absent_tenants(sample.partitions, group.per_tenant, env.known_tenants);
+    let unread: Vec<Failure> = sample
+        .failed
+        .iter()
+        .map(|(t, e)| Failure { reason: e.reason(), tenant: Some(t.clone()), message: format!("tenant `{t}`: source `{}`: {e}", group.source) })
+        .collect();
+    let partitions = with_absent_tenants(sample.partitions, group.per_tenant, env.known_tenants, &sample.failed);
     let memo = ReadMemo::default();
     let rules = group
         .rules
@@ -120,6 +128,7 @@ pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: Da
             let t = Instant::now();
             let input = RuleInput { group, source, partitions: &partitions, window, now, memo: &memo };
             let mut result = evaluate_rule(rule, &input, env);
+            result.failures.extend(unread.iter().cloned());
             result.duration = read_time + t.elapsed();
             result
         })
@@ -128,18 +137,25 @@ pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: Da
 }
 
 /// The partitions read, plus an empty one for every known tenant that had
-/// none, or one empty partition when there was nothing at all.
-fn with_absent_tenants(mut parts: Vec<Partition>, per_tenant: bool, known: &BTreeSet<String>) -> Vec<Partition> {
+/// none (and whose files did not fail to read), or one empty partition when
+/// there was nothing at all.
+fn with_absent_tenants(
+    mut parts: Vec<Partition>,
+    per_tenant: bool,
+    known: &BTreeSet<String>,
+    failed: &[(String, crate::sources::SourceError)],
+) -> Vec<Partition> {
     let empty = |tenant| Partition { tenant, frame: DataFrame::empty(), meta: SourceMeta::default() };
     if per_tenant {
         // A tenant shows up with rows: files of a new tenant that hold none of
         // the window (a partition just begun) do not make it known yet.
         parts.retain(|p| p.frame.height() > 0 || p.tenant.as_ref().is_some_and(|t| known.contains(t)));
-        let present: BTreeSet<String> = parts.iter().filter_map(|p| p.tenant.clone()).collect();
+        let mut present: BTreeSet<String> = parts.iter().filter_map(|p| p.tenant.clone()).collect();
+        present.extend(failed.iter().map(|(t, _)| t.clone()));
         parts.extend(known.difference(&present).map(|t| empty(Some(t.clone()))));
         parts.sort_by(|a, b| a.tenant.cmp(&b.tenant));
     }
-    if parts.is_empty() {
+    if parts.is_empty() && failed.is_empty() {
         parts.push(empty(None));
     }
     parts
@@ -205,18 +221,24 @@ fn evaluate_rule(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>) -> RuleR
                 None => message,
             },
         };
-        let resolved = match resolve_baseline(rule, input, env, tenant) {
+        // A tenant without rows needs no baseline to say so (and none is
+        // built for it: its stored baseline waits for rows).
+        let no_rows = part.frame.height() == 0;
+        let resolved = match rule.baseline.as_ref().filter(|b| !(no_rows && b.is_stored())) {
+            None => Ok(None),
+            Some(_) => resolve_baseline(rule, input, env, tenant),
+        };
+        let resolved = match resolved {
             Ok(r) => r,
-            // A tenant without rows needs no baseline to say so.
-            Err(_) if part.frame.height() == 0 => None,
+            Err(_) if no_rows => None,
             Err(e) => {
                 failures.push(fail("baseline", e));
                 continue;
             }
         };
         let learning_until = resolved.as_ref().and_then(|r| r.learning_until);
-        if let (Some(t), Some(until)) = (tenant, learning_until) {
-            learning.insert(t.to_string(), until);
+        if let Some(until) = learning_until {
+            learning.insert(tenant.unwrap_or("").to_string(), until);
         }
         let baseline = resolved.map(|r| r.baseline);
         let history = TenantHistory { store: env.store, rule: &rule.name, tenant };
@@ -235,7 +257,8 @@ fn evaluate_rule(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>) -> RuleR
                 for s in out {
                     debug_assert!(s.labels.keys().eq(kind.spec().labels.iter().copied()), "labels as declared");
                     let mut values = s.values;
-                    let rows = part.frame.height() as f64;
+                    // Rows in the window, before any `max_rows` sampling.
+                    let rows = part.meta.rows as f64;
                     values.insert("rows", rows);
                     values.insert("absent", if rows == 0.0 { 1.0 } else { 0.0 });
                     if let (Some(b), Some(t)) = (&baseline, &spec_threshold(rule))

@@ -104,6 +104,19 @@ pub fn parse_condition(text: &str, known: &[&str]) -> Result<Expr, ExprError> {
     }
 }
 
+impl Expr {
+    /// Whether the expression reads the value `name`.
+    pub fn uses(&self, name: &str) -> bool {
+        match &self.node {
+            Node::Num(_) => false,
+            Node::Var(v) => v == name,
+            Node::Neg(e) | Node::Not(e) => e.uses(name),
+            Node::Bin(a, _, b) => a.uses(name) || b.uses(name),
+            Node::Call(_, args) => args.iter().any(|a| a.uses(name)),
+        }
+    }
+}
+
 /// Evaluate a condition. `None` when a value it needs is missing (no data).
 pub fn eval_condition(expr: &Expr, lookup: &dyn Fn(&str) -> Option<f64>) -> Option<bool> {
     match eval(expr, lookup)? {

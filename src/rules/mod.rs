@@ -219,6 +219,20 @@ fn validate_group(
             diag.at_value(&g.name, format!("rule `{}`: a `{{tenant}}` baseline needs `per_tenant: true`", r.name));
         }
     }
+    for r in &rules {
+        let Some(b) = &r.baseline else { continue };
+        if matches!(b.source, BaselineSource::Learn { .. }) && window.is_none() {
+            diag.at_value(&g.name, format!("rule `{}`: a `learn` baseline needs the group's `window` (it learns from the window a tenant is first seen in)", r.name));
+        }
+        let period = match b.source {
+            BaselineSource::Reference { window, .. } => window,
+            BaselineSource::Learn { period } => period,
+            BaselineSource::Profile(_) => continue,
+        };
+        if b.learned_threshold.is_some() && window.is_some_and(|w| period < 2 * w) {
+            diag.at_value(&g.name, format!("rule `{}`: a learned threshold needs a baseline period of at least two windows (chunks)", r.name));
+        }
+    }
     if source.is_some_and(|s| !s.has_timestamp()) {
         for r in rules.iter().filter(|r| r.baseline.as_ref().is_some_and(|b| b.is_stored())) {
             diag.at_value(&g.source, format!("rule `{}`: a `reference` or `learn` baseline needs source `{}` to have a `timestamp` column", r.name, g.source.value));
@@ -269,6 +283,12 @@ fn validate_rule(
             .map_err(|e| diag.at_value(b, format!("rule `{name}`: baseline: {e}")))
             .ok()
     });
+    if let Some(w) = &when
+        && w.uses("threshold")
+        && baseline.as_ref().is_none_or(|b| b.learned_threshold.is_none())
+    {
+        diag.at_value(&r.when, format!("rule `{name}`: when: `threshold` is learned from the baseline: add `threshold: learned` to a `reference` or `learn` baseline"));
+    }
     if let Some(c) = &check
         && c.kind().needs_baseline() && baseline.is_none() {
             diag.at_value(&r.check, format!("rule `{name}`: a {} check needs `baseline: {{ profile: FILE }}`", c.spec().kind));

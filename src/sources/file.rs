@@ -114,8 +114,10 @@ impl FileSource {
     /// Read `columns` of the files that can hold rows of `window` (every
     /// matching file without one), keep the rows in `window`, and split by
     /// tenant when `by_tenant` (else one partition). No files is no rows, not
-    /// an error: the caller decides what an empty window means.
-    pub fn sample(&self, columns: &[String], window: Option<Window>, by_tenant: bool) -> Result<Sample, SourceError> {
+    /// an error: the caller decides what an empty window means. A file that
+    /// cannot be read fails its tenant only (when the path names tenants).
+    /// With `cached`, files unchanged since the last cached read are reused.
+    pub fn sample(&self, columns: &[String], window: Option<Window>, by_tenant: bool, cached: bool) -> Result<Sample, SourceError> {
         let range = window.map(|w| (w.start, w.end.checked_add_signed(self.lateness).unwrap_or(w.end)));
         let files = self
             .template
@@ -130,36 +132,39 @@ impl FileSource {
         // Frames and what was seen, per tenant key (None when not splitting,
         // or when the tenant is a column: split below).
         let mut frames: BTreeMap<Option<String>, (DataFrame, SourceMeta)> = BTreeMap::new();
+        let mut failed: BTreeMap<String, SourceError> = BTreeMap::new();
         let mut files_read = 0;
-        let mut kept = self.cache.take(&wanted);
+        let mut kept = if cached { self.cache.take(&wanted) } else { Files::new() };
         let mut read = Files::new();
         for Matched { path, tenant } in files {
+            if tenant.as_ref().is_some_and(|t| failed.contains_key(t)) {
+                continue;
+            }
             let stamp = FileStamp::of(&path);
-            let modified = stamp.as_ref().and_then(|s| s.modified).map(DateTime::<Utc>::from);
-            let mut df = match (kept.remove(&path), stamp) {
-                (Some((was, df)), Some(now)) if was == now => {
-                    read.insert(path.clone(), (now, df.clone()));
-                    df
+            let frame = match (kept.remove(&path), &stamp) {
+                (Some((was, df)), Some(now)) if was == *now => {
+                    read.insert(path.clone(), (was, df.clone()));
+                    Ok(df)
                 }
-                (_, stamp) => {
+                _ => {
                     files_read += 1;
-                    let df = read_file(&path, self.format, Some(&wanted))?;
-                    if let Some(stamp) = stamp {
-                        read.insert(path.clone(), (stamp, df.clone()));
-                    }
-                    df
+                    read_file(&path, self.format, Some(&wanted)).inspect(|df| {
+                        if let Some(stamp) = stamp.clone() {
+                            read.insert(path.clone(), (stamp, df.clone()));
+                        }
+                    })
                 }
             };
-            let mut newest = None;
-            if let Some(ts) = &self.timestamp {
-                let (selected, n) =
-                    select_window(&df, ts, self.timestamp_unit, window).map_err(|e| SourceError::frame(&path, e))?;
-                df = selected;
-                newest = n;
-            }
-            let df = normalize_numeric(df, self.timestamp.as_deref()).map_err(|e| SourceError::frame(&path, e))?;
+            let seen = frame.map_err(SourceError::from).and_then(|df| self.window_of(&path, df, window, stamp.as_ref()));
+            let (df, seen) = match (seen, &tenant) {
+                (Ok(s), _) => s,
+                (Err(e), Some(t)) => {
+                    failed.insert(t.clone(), e);
+                    continue;
+                }
+                (Err(e), None) => return Err(e),
+            };
             let key = if by_tenant { tenant } else { None };
-            let seen = SourceMeta { files: 1, rows: df.height() as u64, newest, modified };
             match frames.get_mut(&key) {
                 Some((acc, meta)) => {
                     acc.vstack_mut(&df).map_err(|e| SourceError::frame(&path, e))?;
@@ -170,8 +175,16 @@ impl FileSource {
                 }
             }
         }
+        // A tenant with a bad file is not judged on the rest of its files.
+        frames.retain(|key, _| key.as_ref().is_none_or(|t| !failed.contains_key(t)));
+        if !by_tenant && let Some((_, e)) = failed.pop_first() {
+            return Err(e);
+        }
+        let failed_tenants: Vec<(String, SourceError)> = failed.into_iter().collect();
 
-        self.cache.put(&wanted, read);
+        if cached {
+            self.cache.put(&wanted, read);
+        }
         let mut parts = Vec::new();
         for (tenant, (df, meta)) in frames {
             match (&self.tenant_column, by_tenant) {
@@ -184,7 +197,19 @@ impl FileSource {
                 p.frame = sample_rows(&p.frame, max, self.seed)?;
             }
         }
-        Ok(Sample { partitions: parts, files_read })
+        Ok(Sample { partitions: parts, files_read, failed: failed_tenants })
+    }
+
+    /// The rows of one file in `window`, as Float64 numbers, with what they show.
+    fn window_of(&self, path: &Path, df: DataFrame, window: Option<Window>, stamp: Option<&FileStamp>) -> Result<(DataFrame, SourceMeta), SourceError> {
+        let (df, newest) = match &self.timestamp {
+            Some(ts) => select_window(&df, ts, self.timestamp_unit, window).map_err(|e| SourceError::frame(path, e))?,
+            None => (df, None),
+        };
+        let df = normalize_numeric(df, self.timestamp.as_deref()).map_err(|e| SourceError::frame(path, e))?;
+        let modified = stamp.and_then(|s| s.modified).map(DateTime::<Utc>::from);
+        let meta = SourceMeta { files: 1, rows: df.height() as u64, newest, modified };
+        Ok((df, meta))
     }
 }
 
@@ -264,10 +289,10 @@ mod tests {
             std::fs::write(dir.path().join(t).join("b.csv"), "x\n10\n").unwrap();
         }
         let s = source(dir.path(), "path: '{tenant}/*.csv'");
-        let parts = s.sample(&["x".into()], None, true).unwrap().partitions;
+        let parts = s.sample(&["x".into()], None, true, true).unwrap().partitions;
         let got: Vec<(String, usize)> = parts.iter().map(|p| (p.tenant.clone().unwrap(), p.frame.height())).collect();
         assert_eq!(got, [("acme".to_string(), 3), ("globex".to_string(), 2)]);
-        let all = s.sample(&["x".into()], None, false).unwrap().partitions;
+        let all = s.sample(&["x".into()], None, false, true).unwrap().partitions;
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].frame.height(), 5);
     }
@@ -281,18 +306,37 @@ mod tests {
         }
         std::fs::write(dir.path().join("d.csv"), body).unwrap();
         let s = source(dir.path(), "{path: d.csv, tenant: tenant, max_rows: 10, seed: 7}");
-        let p1 = s.sample(&["x".into()], None, true).unwrap().partitions;
-        let p2 = s.sample(&["x".into()], None, true).unwrap().partitions;
+        let p1 = s.sample(&["x".into()], None, true, true).unwrap().partitions;
+        let p2 = s.sample(&["x".into()], None, true, true).unwrap().partitions;
         assert_eq!(p1.len(), 2);
         assert_eq!(p1[0].frame.height(), 10);
         assert!(p1[0].frame.equals(&p2[0].frame));
     }
 
     #[test]
+    fn an_unreadable_file_fails_its_tenant_only() {
+        let dir = tempfile::tempdir().unwrap();
+        for t in ["acme", "globex"] {
+            std::fs::create_dir_all(dir.path().join(t)).unwrap();
+            std::fs::write(dir.path().join(t).join("a.csv"), "x\n1\n").unwrap();
+        }
+        std::fs::write(dir.path().join("globex/b.parquet"), b"PAR1 caught mid-write").unwrap();
+        let s = source(dir.path(), "path: '{tenant}/*'");
+        let sample = s.sample(&["x".into()], None, true, true).unwrap();
+        let tenants: Vec<_> = sample.partitions.iter().map(|p| p.tenant.clone().unwrap()).collect();
+        assert_eq!(tenants, ["acme"], "globex is not judged on half its files");
+        assert_eq!(sample.failed.len(), 1);
+        assert_eq!(sample.failed[0].0, "globex");
+        assert!(sample.failed[0].1.to_string().contains("b.parquet"), "{}", sample.failed[0].1);
+        // Not split by tenant, the group's one read fails, named.
+        assert!(s.sample(&["x".into()], None, false, true).unwrap_err().to_string().contains("b.parquet"));
+    }
+
+    #[test]
     fn no_matching_files_is_no_rows_not_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let s = source(dir.path(), "path: 'missing/*.parquet'");
-        let sample = s.sample(&["x".into()], None, false).unwrap();
+        let sample = s.sample(&["x".into()], None, false, true).unwrap();
         assert!(sample.partitions.is_empty());
         assert_eq!(sample.files_read, 0);
     }
@@ -308,13 +352,13 @@ mod tests {
         }
         let s = source(dir.path(), "{path: '{tenant}/dt={date}/*.csv', timestamp: ts}");
         let end = DateTime::parse_from_rfc3339("2026-11-20T11:00:00Z").unwrap().with_timezone(&Utc);
-        let sample = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(3600))), true).unwrap();
+        let sample = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(3600))), true, true).unwrap();
         assert_eq!(sample.files_read, 1, "only dt=2026-11-20 of 60 partitions is opened");
-        let again = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(1800))), true).unwrap();
+        let again = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(1800))), true, true).unwrap();
         assert_eq!((again.files_read, again.partitions[0].meta.files), (0, 1), "an unchanged file is not parsed again");
         let p = dir.path().join("acme/dt=2026-11-20/a.csv");
         std::fs::write(&p, "ts,x\n2026-11-20T10:45:00Z,1\n2026-11-20T10:50:00Z,2\n").unwrap();
-        let changed = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(3600))), true).unwrap();
+        let changed = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(3600))), true, true).unwrap();
         assert_eq!((changed.files_read, changed.partitions[0].frame.height()), (1, 2), "a changed file is read again");
         let p = &sample.partitions[0];
         assert_eq!((p.frame.height(), p.meta.rows, p.meta.files), (1, 1, 1));

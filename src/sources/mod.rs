@@ -61,20 +61,31 @@ impl Source {
     }
 
     /// The rows in `window` (all rows when `None`), reading only `columns`.
+    /// Files unchanged since the last read are reused (an evaluation's read).
     pub fn sample(&self, columns: &[String], window: Option<Window>, by_tenant: bool) -> Result<Sample, SourceError> {
         match self {
-            Source::File(s) => s.sample(columns, window, by_tenant),
+            Source::File(s) => s.sample(columns, window, by_tenant, true),
+        }
+    }
+
+    /// Like [`Source::sample`], for a one-off period (a baseline): nothing is
+    /// kept, so the evaluation's reads stay cached.
+    pub fn sample_period(&self, columns: &[String], window: Window, by_tenant: bool) -> Result<Sample, SourceError> {
+        match self {
+            Source::File(s) => s.sample(columns, Some(window), by_tenant, false),
         }
     }
 }
 
 /// What one read of a source found.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Sample {
     /// One per tenant that had files (or one for all, when not split by tenant).
     pub partitions: Vec<Partition>,
-    /// Files opened for this read.
+    /// Files read and parsed for this read.
     pub files_read: u64,
+    /// Tenants left out because one of their files could not be read.
+    pub failed: Vec<(String, SourceError)>,
 }
 
 /// The rows of one tenant (or of all tenants, when `tenant` is `None`).

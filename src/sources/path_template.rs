@@ -26,6 +26,7 @@ pub struct PathTemplate {
     parts: Vec<Part>,
     matcher: Regex,
     has_tenant: bool,
+    /// The partition step, when the date parts allow pruning.
     step: Option<Step>,
 }
 
@@ -131,7 +132,10 @@ impl PathTemplate {
         }
         flush(&mut glob, &mut parts);
         re.push('$');
-        let step = parts.iter().filter_map(|p| if let Part::Time(f) = p { Some(step_of(f)) } else { None }).max();
+        // Prune only when every date part is understood; a part finer than an
+        // hour or in weeks is searched with `*` rather than guessed.
+        let steps: Vec<Option<Step>> = parts.iter().filter_map(|p| if let Part::Time(f) = p { Some(step_of(f)) } else { None }).collect();
+        let step = if steps.iter().all(Option::is_some) { steps.into_iter().flatten().max() } else { None };
         let t = PathTemplate { template: template.to_string(), parts, matcher: Regex::new(&re).expect("escaped parts"), has_tenant, step };
         glob::Pattern::new(&t.glob_for(None)).map_err(|e| TemplateError::Glob(e.to_string()))?;
         Ok(t)
@@ -142,7 +146,7 @@ impl PathTemplate {
         self.has_tenant
     }
 
-    /// Whether the template has date parts, so a window can prune partitions.
+    /// Whether the template's date parts let a window prune partitions.
     pub fn has_date(&self) -> bool {
         self.step.is_some()
     }
@@ -170,6 +174,9 @@ impl PathTemplate {
         let (Some(step), Some((start, end))) = (self.step, range) else {
             return vec![self.glob_for(None)];
         };
+        if (end - start).num_hours() / step.approx_hours() > MAX_PARTITIONS as i64 {
+            return vec![self.glob_for(None)];
+        }
         let mut globs = BTreeSet::new();
         let mut t = step.floor(start);
         while t <= end {
@@ -226,20 +233,42 @@ fn check_format(name: &str, format: &str) -> Result<(), TemplateError> {
     Ok(())
 }
 
-fn step_of(format: &str) -> Step {
-    let has = |specs: &[&str]| specs.iter().any(|s| format.contains(s));
-    if has(&["%H", "%I", "%k", "%l", "%T", "%R", "%s"]) {
-        Step::Hour
-    } else if has(&["%d", "%e", "%j", "%F", "%D", "%a", "%A", "%u", "%w"]) {
-        Step::Day
-    } else if has(&["%m", "%b", "%B", "%h"]) {
-        Step::Month
-    } else {
-        Step::Year
+/// The partition step a strftime format names, or `None` when it has a part
+/// this pruning does not understand (minutes, seconds, weeks, ...).
+fn step_of(format: &str) -> Option<Step> {
+    let mut step = Step::Year;
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            continue;
+        }
+        let mut spec = chars.next()?;
+        if matches!(spec, '-' | '_' | '0') {
+            spec = chars.next()?;
+        }
+        let this = match spec {
+            'Y' | 'y' | 'C' | '%' => Step::Year,
+            'm' | 'b' | 'B' | 'h' => Step::Month,
+            'd' | 'e' | 'j' | 'F' | 'D' | 'x' | 'a' | 'A' | 'u' | 'w' => Step::Day,
+            'H' | 'k' | 'I' | 'l' | 'p' | 'P' => Step::Hour,
+            _ => return None,
+        };
+        step = step.max(this);
     }
+    Some(step)
 }
 
 impl Step {
+    /// About how many hours one step spans (to bound a window's partitions).
+    fn approx_hours(self) -> i64 {
+        match self {
+            Step::Hour => 1,
+            Step::Day => 24,
+            Step::Month => 28 * 24,
+            Step::Year => 365 * 24,
+        }
+    }
+
     fn floor(self, t: DateTime<Utc>) -> DateTime<Utc> {
         match self {
             Step::Hour => t.duration_trunc(Duration::hours(1)).unwrap_or(t),
@@ -306,6 +335,18 @@ mod tests {
         let monthly = PathTemplate::parse("m/{year}-{month}.csv").unwrap();
         assert_eq!(monthly.globs(Some((at("2026-11-15T00:00:00Z"), at("2027-01-02T00:00:00Z")))), ["m/2026-11.csv", "m/2026-12.csv", "m/2027-01.csv"]);
         assert_eq!(t.globs(None), ["lake/*/*.csv"]);
+    }
+
+    #[test]
+    fn date_parts_it_cannot_step_through_are_searched_whole() {
+        let w = Some((at("2026-11-30T10:00:00Z"), at("2026-11-30T11:00:00Z")));
+        for template in ["l/{date:%Y-%m-%dT%H%M}/*.csv", "l/{date:%G-W%V}/*.csv", "l/{date:%s}/*.csv"] {
+            let t = PathTemplate::parse(template).unwrap();
+            assert!(!t.has_date(), "{template}");
+            assert_eq!(t.globs(w), ["l/*/*.csv"], "{template}");
+        }
+        let t = PathTemplate::parse("l/dt={date}/*.csv").unwrap();
+        assert_eq!(t.globs(Some((DateTime::<Utc>::MIN_UTC, at("2026-11-30T11:00:00Z")))), ["l/dt=*/*.csv"], "an unbounded start reads all");
     }
 
     #[test]

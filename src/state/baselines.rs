@@ -51,9 +51,12 @@ pub struct StoredBaseline {
     pub built_at: DateTime<Utc>,
     pub profile: Option<Profile>,
     pub spreads: Spreads,
+    /// What the rule asked for when this was built (check, columns, baseline
+    /// kind, threshold): a rule that changed does not reuse it.
+    pub fingerprint: String,
 }
 
-const COLUMNS: &str = "rule, tenant, status, period_start, period_end, built_at, spreads";
+const COLUMNS: &str = "rule, tenant, status, period_start, period_end, built_at, spreads, fingerprint";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredBaseline> {
     let at = |i: usize| -> rusqlite::Result<DateTime<Utc>> { Ok(DateTime::from_timestamp_millis(r.get(i)?).unwrap_or_default()) };
@@ -67,6 +70,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredBaseline> {
         built_at: at(5)?,
         profile: None,
         spreads: serde_json::from_str(&spreads).unwrap_or_default(),
+        fingerprint: r.get(7)?,
     })
 }
 
@@ -85,7 +89,7 @@ impl Store {
         let found = stmt
             .query_row(params![rule, tenant], |r| {
                 let mut b = row(r)?;
-                let profile: Option<String> = r.get(7)?;
+                let profile: Option<String> = r.get(8)?;
                 b.profile = profile.and_then(|p| serde_json::from_str(&p).ok());
                 Ok(b)
             })
@@ -101,12 +105,28 @@ impl Store {
         Ok(rows)
     }
 
-    pub fn save_baseline(&self, b: &StoredBaseline) -> Result<(), StateError> {
+    /// Store a baseline the agent built; a pinned one in its place stays
+    /// (someone pinned it while this was being built). Returns whether it was stored.
+    pub fn save_baseline(&self, b: &StoredBaseline) -> Result<bool, StateError> {
+        self.write_baseline(b, "WHERE baselines.status != 'pinned'")
+    }
+
+    /// Store a pinned baseline, whatever was there.
+    pub fn pin_baseline(&self, b: &StoredBaseline) -> Result<(), StateError> {
+        self.write_baseline(b, "").map(drop)
+    }
+
+    fn write_baseline(&self, b: &StoredBaseline, unless: &str) -> Result<bool, StateError> {
         let profile = b.profile.as_ref().map(|p| serde_json::to_string(p).expect("profiles serialize"));
         let spreads = serde_json::to_string(&b.spreads).expect("spreads serialize");
-        self.conn().execute(
-            "INSERT OR REPLACE INTO baselines (rule, tenant, status, period_start, period_end, built_at, profile, spreads)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        let n = self.conn().execute(
+            &format!(
+                "INSERT INTO baselines (rule, tenant, status, period_start, period_end, built_at, profile, spreads, fingerprint)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (rule, tenant) DO UPDATE SET status = excluded.status, period_start = excluded.period_start,
+                     period_end = excluded.period_end, built_at = excluded.built_at, profile = excluded.profile,
+                     spreads = excluded.spreads, fingerprint = excluded.fingerprint {unless}"
+            ),
             params![
                 b.rule,
                 b.tenant,
@@ -115,10 +135,11 @@ impl Store {
                 b.period_end.timestamp_millis(),
                 b.built_at.timestamp_millis(),
                 profile,
-                spreads
+                spreads,
+                b.fingerprint
             ],
         )?;
-        Ok(())
+        Ok(n > 0)
     }
 
     /// Forget a baseline (a `learn` baseline starts learning again). Returns whether there was one.

@@ -87,6 +87,7 @@ const MIGRATIONS: &[&str] = &[
         built_at     INTEGER NOT NULL, -- Unix ms of the (simulated) time it was built
         profile      TEXT,             -- JSON profile (docs/baseline-profile.md)
         spreads      TEXT NOT NULL,    -- JSON [[labels, {mean, std, chunks}], ...]
+        fingerprint  TEXT NOT NULL,    -- what the rule asked for when it was built
         PRIMARY KEY (rule, tenant)
     ) WITHOUT ROWID;
 

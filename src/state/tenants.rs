@@ -34,15 +34,6 @@ impl Store {
         Ok(rows)
     }
 
-    /// When `tenant` was first seen by `group`, if ever.
-    pub fn tenant_first_seen(&self, group: &str, tenant: &str) -> Result<Option<DateTime<Utc>>, StateError> {
-        use rusqlite::OptionalExtension;
-        let conn = self.conn();
-        let at: Option<i64> = conn
-            .query_row("SELECT first_seen FROM tenants WHERE grp = ?1 AND tenant = ?2", params![group, tenant], |r| r.get(0))
-            .optional()?;
-        Ok(at.and_then(DateTime::from_timestamp_millis))
-    }
 }
 
 #[cfg(test)]
@@ -57,7 +48,8 @@ mod tests {
         s.commit_evaluation(&[], Some(("g", &[("a".into(), t(60))]))).unwrap();
         let known = s.load_tenants("g").unwrap();
         assert_eq!(known.into_iter().collect::<Vec<_>>(), [("a".to_string(), t(60))]);
-        assert_eq!(s.tenant_first_seen("g", "a").unwrap(), Some(t(0)));
+        let first: i64 = s.conn().query_row("SELECT first_seen FROM tenants WHERE tenant = 'a'", [], |r| r.get(0)).unwrap();
+        assert_eq!(first, t(0).timestamp_millis(), "the first sighting is kept");
         assert!(s.load_tenants("other").unwrap().is_empty());
     }
 }

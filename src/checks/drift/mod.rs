@@ -179,13 +179,12 @@ impl DriftCheck {
     /// The series of every column of `frame` against `profile`.
     pub fn compare(&self, frame: &DataFrame, profile: &Profile) -> Result<Vec<Series>, CheckError> {
         let mut out = Vec::with_capacity(self.columns.len());
+        // Per series, the value `p_value` stands for (the first method's p-value).
+        let mut first_p: Vec<Option<&'static str>> = Vec::with_capacity(self.columns.len());
         for column in &self.columns {
             let err = |message: String| CheckError::Column { column: column.clone(), message };
             let base = profile.columns.get(column).ok_or_else(|| err("not in the baseline profile".into()))?;
-            if frame.height() == 0 {
-                out.push(no_rows(column, Some(profile)));
-                continue;
-            }
+            first_p.push(None);
             let labels = Labels::from([("column".to_string(), column.clone())]);
             let col = frame.column(column).map_err(|_| err("not in the source data".into()))?;
             let current = Current::from_column(col, base).map_err(err)?;
@@ -210,6 +209,7 @@ impl DriftCheck {
                             series.values.insert("statistic", r.statistic);
                             if let Some(p) = r.p_value {
                                 series.values.insert("p_value", p);
+                                *first_p.last_mut().expect("pushed above") = Some(names[1]);
                             }
                         }
                     }
@@ -225,15 +225,17 @@ impl DriftCheck {
         if self.correction != Correction::None {
             // One meaning everywhere (as in `mlwatch drift`): each method's
             // p-values are adjusted across the columns that method tested;
-            // `p_value` is the first method's, so it follows.
+            // `p_value` is the first method's, so it follows that one.
             for name in ["ks_pvalue", "chi2_pvalue"] {
                 let idx: Vec<usize> = (0..out.len()).filter(|&i| out[i].values.contains_key(name)).collect();
                 let ps: Vec<f64> = idx.iter().map(|&i| out[i].values[name]).collect();
                 for (&i, p) in idx.iter().zip(multiple::adjust(&ps, self.correction)) {
                     out[i].values.insert(name, p);
-                    if out[i].values.contains_key("p_value") {
-                        out[i].values.insert("p_value", p);
-                    }
+                }
+            }
+            for (series, name) in out.iter_mut().zip(&first_p) {
+                if let Some(p) = name.and_then(|n| series.values.get(n).copied()) {
+                    series.values.insert("p_value", p);
                 }
             }
         }
@@ -270,6 +272,19 @@ mod tests {
     }
 
     #[test]
+    fn p_value_stays_the_first_methods_after_correction() {
+        // Regression: the second method's adjusted p-value overwrote `p_value`.
+        let base = df!("x" => (0..200).map(|i| i as f64).collect::<Vec<_>>(), "y" => (0..200).map(|i| (i * 7 % 200) as f64).collect::<Vec<_>>()).unwrap();
+        let profile = build_profile(&base, "mem", &BuildOptions::default()).unwrap();
+        let cur = df!("x" => (0..100).map(|i| i as f64 * 1.5).collect::<Vec<_>>(), "y" => (0..100).map(|i| i as f64 * 2.0).collect::<Vec<_>>()).unwrap();
+        let out = check("{columns: [x, y], method: [ks, chi2], correction: bonferroni}").compare(&cur, &profile).unwrap();
+        assert!(out.iter().any(|s| s.values["ks_pvalue"] != s.values["chi2_pvalue"]), "the methods disagree somewhere");
+        for s in &out {
+            assert_eq!(s.values["p_value"], s.values["ks_pvalue"]);
+        }
+    }
+
+    #[test]
     fn categorical_columns_use_categories_and_count_unseen_values() {
         let base = df!("d" => ["ios", "android", "ios", "web"]).unwrap();
         let profile = build_profile(&base, "mem", &BuildOptions::default()).unwrap();
@@ -283,8 +298,21 @@ mod tests {
     #[test]
     fn no_rows_at_all_is_a_series_without_figures() {
         let base = df!("x" => [1.0, 2.0, 3.0]).unwrap();
-        let profile = build_profile(&base, "mem", &BuildOptions::default()).unwrap();
-        let out = check("{columns: [x]}").compare(&DataFrame::empty(), &profile).unwrap();
+        let baseline = crate::baseline::Baseline::of_profile(std::sync::Arc::new(build_profile(&base, "mem", &BuildOptions::default()).unwrap()));
+        let meta = crate::sources::SourceMeta::default();
+        let cx = EvalContext {
+            tenant: Some("acme"),
+            frame: &DataFrame::empty(),
+            window: None,
+            now: chrono::DateTime::UNIX_EPOCH,
+            baseline: Some(&baseline),
+            history: &crate::checks::NoHistory,
+            source: &meta,
+        };
+        let out = check("{columns: [x]}").evaluate(&cx).unwrap();
+        assert_eq!(out[0].values.get("baseline_count"), Some(&3.0));
+        let cx = EvalContext { baseline: None, ..cx };
+        let out = check("{columns: [x]}").evaluate(&cx).unwrap();
         assert_eq!(out[0].values.get("count"), Some(&0.0));
         assert!(!out[0].values.contains_key("statistic"));
     }
