@@ -96,3 +96,25 @@ pub fn format_value(v: f64) -> String {
 
 /// Receivers by name, as configured.
 pub type Receivers = BTreeMap<String, ReceiverConfig>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(yaml: &str) -> Vec<String> {
+        let r: ReceiverConfig = serde_saphyr::from_str(yaml).unwrap();
+        r.build(Path::new(".")).unwrap().grouped.into_iter().map(|(name, _)| name).collect()
+    }
+
+    #[test]
+    fn integrations_keep_their_names_when_another_is_added() {
+        // Regression: integrations were keyed by position in their receiver,
+        // so adding a second Slack moved the webhook's queued notifications.
+        let before = names("{ name: r, slack: [{ api_url: 'http://127.0.0.1:1/a' }], webhook: [{ url: 'http://127.0.0.1:1/w' }] }");
+        let after = names(
+            "{ name: r, slack: [{ api_url: 'http://127.0.0.1:1/a' }, { api_url: 'http://127.0.0.1:1/b' }], webhook: [{ url: 'http://127.0.0.1:1/w' }] }",
+        );
+        assert_eq!(before, ["slack[0]", "webhook[0]"]);
+        assert_eq!(after, ["slack[0]", "slack[1]", "webhook[0]"]);
+    }
+}
