@@ -580,3 +580,19 @@ fn a_file_caught_mid_write_fails_its_tenant_and_the_others_go_on() {
     assert_eq!(alerts[1], incident_alerts()[1], "{report:#}");
     assert!(stderr.contains("tenant `globex`") && stderr.contains("part-1.csv"), "{stderr}");
 }
+
+#[test]
+fn deeply_nested_json_lines_are_named_not_a_crash() {
+    // Regression: `drift` and `baseline build` overflowed the stack at about 5,000 levels.
+    let dir = tempfile::tempdir().unwrap();
+    let deep = dir.path().join("deep.jsonl");
+    std::fs::write(&deep, format!("{{\"x\": {}1{}}}\n", "[".repeat(5000), "]".repeat(5000))).unwrap();
+    std::fs::write(dir.path().join("base.csv"), "x\n1\n2\n3\n").unwrap();
+    let drift = mlwatch(&["drift", dir.path().join("base.csv").to_str().unwrap(), deep.to_str().unwrap()]);
+    let build = mlwatch(&["baseline", "build", "--source", deep.to_str().unwrap(), "--out", dir.path().join("p.json").to_str().unwrap()]);
+    for out in [drift, build] {
+        assert_eq!(out.status.code(), Some(2), "an exit code, not a signal");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("deep.jsonl:1: JSON nested deeper than 64 levels"), "{stderr}");
+    }
+}

@@ -137,7 +137,9 @@ impl SourceError {
         match self {
             SourceError::Discover { .. } => "source_missing",
             SourceError::Read(read::ReadError::MissingColumn { .. }) => "missing_column",
-            SourceError::Read(read::ReadError::Corrupt { .. } | read::ReadError::UnknownFormat { .. }) => "source_corrupt",
+            SourceError::Read(
+                read::ReadError::Corrupt { .. } | read::ReadError::UnknownFormat { .. } | read::ReadError::TooDeep { .. },
+            ) => "source_corrupt",
             SourceError::Read(read::ReadError::Open { .. }) => "source_missing",
             SourceError::Frame { .. } => "source_data",
         }

@@ -42,6 +42,60 @@ pub enum ReadError {
     MissingColumn { path: PathBuf, column: String, available: String },
     #[error("{path}: not a readable {format:?} file: {source}")]
     Corrupt { path: PathBuf, format: FileFormat, source: PolarsError },
+    #[error("{path}:{line}: JSON nested deeper than {MAX_JSON_DEPTH} levels; the file is not read")]
+    TooDeep { path: PathBuf, line: u64 },
+}
+
+/// How deeply a JSON-lines record may nest. Real records (a list of
+/// recommended items, a map of features) nest a few levels; the JSON reader
+/// recurses per level, so a hostile or broken file could overflow its stack.
+pub const MAX_JSON_DEPTH: usize = 64;
+
+/// Refuse a JSON-lines file with a record nested deeper than [`MAX_JSON_DEPTH`],
+/// naming its line; one streaming pass over the bytes, strings skipped.
+fn check_json_depth(path: &Path, file: File) -> Result<(), ReadError> {
+    use std::io::Read;
+    let (mut depth, mut in_string, mut escaped, mut line) = (0usize, false, false, 1u64);
+    let mut buf = [0u8; 64 * 1024];
+    let mut reader = BufReader::new(file);
+    loop {
+        let n = reader.read(&mut buf).map_err(|source| ReadError::Open { path: path.to_path_buf(), source })?;
+        if n == 0 {
+            return Ok(());
+        }
+        for &b in &buf[..n] {
+            if in_string {
+                match (escaped, b) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => in_string = false,
+                    (false, b'\n') => {
+                        // A broken string: the line ends it, as the reader will.
+                        in_string = false;
+                        depth = 0;
+                        line += 1;
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => {
+                    depth += 1;
+                    if depth > MAX_JSON_DEPTH {
+                        return Err(ReadError::TooDeep { path: path.to_path_buf(), line });
+                    }
+                }
+                b'}' | b']' => depth = depth.saturating_sub(1),
+                b'\n' => {
+                    depth = 0;
+                    line += 1;
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Read `columns` (all when `None`) of one file.
@@ -74,6 +128,7 @@ pub fn read_file(path: &Path, format: Option<FileFormat>, columns: Option<&[Stri
                 .map_err(corrupt)?
         }
         FileFormat::Jsonl => {
+            check_json_depth(path, open()?)?;
             let df = JsonReader::new(open()?)
                 .with_json_format(JsonFormat::JsonLines)
                 .finish()
@@ -136,6 +191,20 @@ mod tests {
         std::fs::write(&p, b"this is not parquet").unwrap();
         let err = read_file(&p, None, Some(&["x".to_string()])).unwrap_err().to_string();
         assert!(err.contains("bad.parquet: not a readable Parquet file"), "{err}");
+    }
+
+    #[test]
+    fn deeply_nested_json_is_refused_by_name_not_a_stack_overflow() {
+        // Regression: about 1,000 levels overflowed the stack and killed the agent.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("deep.jsonl");
+        let deep = format!("{{\"x\": {}1{}}}", "[".repeat(5000), "]".repeat(5000));
+        std::fs::write(&p, format!("{{\"x\": 1}}\n{deep}\n")).unwrap();
+        let err = read_file(&p, None, Some(&["x".to_string()])).unwrap_err().to_string();
+        assert!(err.contains("deep.jsonl:2: JSON nested deeper than 64 levels"), "{err}");
+        // Brackets inside strings do not count, and normal nesting reads.
+        std::fs::write(&p, "{\"x\": 1, \"s\": \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\", \"l\": [[1, 2], [3]]}\n").unwrap();
+        assert_eq!(read_file(&p, None, Some(&["x".to_string()])).unwrap().height(), 1);
     }
 
     #[test]
