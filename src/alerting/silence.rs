@@ -46,8 +46,8 @@ impl NewSilence {
         if self.matchers.is_empty() {
             return Err("a silence needs at least one matcher".into());
         }
-        if self.matchers.iter().all(|m| m.matches(&Labels::new())) {
-            return Err("a silence must not match every alert: add a matcher that an empty label set fails".into());
+        if matches_every_alert(&self.matchers) {
+            return Err("a silence must not match every alert: name a value (e.g. `tenant=acme`), not a pattern that any value fits".into());
         }
         if self.created_by.trim().is_empty() || self.comment.trim().is_empty() {
             return Err("a silence needs `createdBy` and `comment`".into());
@@ -66,6 +66,25 @@ impl NewSilence {
             updated_at: now,
         })
     }
+}
+
+/// Values a label of a real alert might have, to try a silence's matchers
+/// on: a silence that matches them all (and its own literal values) would
+/// mute every alert that has those labels. Empty values are left out: a
+/// label with no value is no label.
+const PROBES: &[&str] = &["a", "Z", "0", "x-1", "some value", "ünïcödé", "probe_7f3a", "9.5"];
+
+/// Whether `matchers` match every alert carrying the labels they name (and
+/// `alertname`, which every alert has): `alertname=~".+"`, `alertname!=""`,
+/// `tenant=~".*"` do; `tenant=acme` and `severity!="page"` do not.
+fn matches_every_alert(matchers: &[Matcher]) -> bool {
+    let mut names: Vec<&str> = matchers.iter().map(|m| m.name.as_str()).collect();
+    names.push("alertname");
+    let own = matchers.iter().map(|m| m.value.as_str()).filter(|v| !v.is_empty());
+    PROBES.iter().copied().chain(own).all(|value| {
+        let labels: Labels = names.iter().map(|n| (n.to_string(), value.to_string())).collect();
+        all_match(matchers, &labels)
+    })
 }
 
 impl Silence {
@@ -114,7 +133,17 @@ mod tests {
 
     #[test]
     fn silences_that_match_everything_or_end_in_the_past_are_refused() {
-        assert!(new(&[r#"tenant=~".*""#], 100).into_silence("x".into(), at(0)).is_err());
+        // Regression: `alertname=~".+"` and `alertname!=""` got past a guard
+        // that only tried the empty label set.
+        let everything = [r#"tenant=~".*""#, r#"alertname=~".+""#, r#"alertname!="""#, r#"tenant!~"^$""#];
+        for m in everything {
+            let err = new(&[m], 100).into_silence("x".into(), at(0)).unwrap_err();
+            assert!(err.contains("must not match every alert"), "{m}: {err}");
+        }
+        let narrow: [&[&str]; 4] = [&["tenant=acme"], &[r#"severity!="page""#], &[r#"tenant=~"acme|globex""#], &[r#"alertname=~".+""#, "tenant=acme"]];
+        for matchers in narrow {
+            assert!(new(matchers, 100).into_silence("x".into(), at(0)).is_ok(), "{matchers:?}");
+        }
         assert!(new(&["tenant=acme"], -5).into_silence("x".into(), at(0)).is_err());
         assert!(new(&[], 100).into_silence("x".into(), at(0)).is_err());
     }
