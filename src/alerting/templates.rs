@@ -7,7 +7,7 @@ use minijinja::Environment;
 use serde_json::{Value, json};
 
 use super::notification::GroupNotification;
-use crate::rules::template::describe;
+use crate::rules::template::{describe, limited_environment, render_limited};
 
 /// The default title: `[FIRING:2] FeatureDrift tenant=acme`.
 pub const DEFAULT_TITLE: &str = "{{ title }}";
@@ -56,8 +56,7 @@ pub struct MessageTemplates {
 impl MessageTemplates {
     /// Compile `(field, configured source, default source)` for each field.
     pub fn compile(fields: &[(&'static str, Option<&str>, &'static str)]) -> Result<MessageTemplates, String> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
+        let mut env = limited_environment();
         // HTML bodies escape values; other fields are plain text.
         env.set_auto_escape_callback(|name| {
             if name == "html" { minijinja::AutoEscape::Html } else { minijinja::AutoEscape::None }
@@ -69,12 +68,10 @@ impl MessageTemplates {
         Ok(MessageTemplates { env })
     }
 
-    /// Render one field; a failure renders as a visible error string.
+    /// Render one field within the template limits; a failure renders as a
+    /// visible error string.
     pub fn render(&self, field: &str, n: &GroupNotification) -> String {
-        match self.env.get_template(field).and_then(|t| t.render(minijinja::value::Serde(context(n)))) {
-            Ok(s) => s,
-            Err(e) => format!("<template error: {}>", describe(&e)),
-        }
+        render_limited(&self.env, field, minijinja::value::Serde(context(n)))
     }
 }
 

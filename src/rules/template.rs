@@ -33,9 +33,7 @@ impl Default for Templates {
 
 impl Templates {
     pub fn new() -> Self {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
-        Templates { env }
+        Templates { env: limited_environment() }
     }
 
     /// Compile a template under `name`; the error says what is wrong, without position.
@@ -45,10 +43,58 @@ impl Templates {
 
     /// Render a template; a failure renders as a visible error string.
     pub fn render(&self, name: &str, ctx: &TemplateContext<'_>) -> String {
-        match self.env.get_template(name).and_then(|t| t.render(minijinja::value::Serde(ctx))) {
-            Ok(s) => s,
-            Err(e) => format!("<template error: {}>", describe(&e)),
+        render_limited(&self.env, name, minijinja::value::Serde(ctx))
+    }
+}
+
+/// Instructions one rendering may run (minijinja's fuel): far more than any
+/// annotation or message needs, and a bound on nested loops.
+pub const TEMPLATE_FUEL: u64 = 250_000;
+
+/// Bytes one rendering may produce.
+pub const TEMPLATE_MAX_OUTPUT: usize = 64 * 1024;
+
+/// A template environment with mlwatch's settings and limits.
+pub fn limited_environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
+    env.set_fuel(Some(TEMPLATE_FUEL));
+    env
+}
+
+/// Render template `name` within the limits; a failure, or a limit hit,
+/// renders as a visible error string, so the notification still goes.
+pub fn render_limited(env: &Environment<'_>, name: &str, ctx: impl Into<minijinja::Value>) -> String {
+    let template = match env.get_template(name) {
+        Ok(t) => t,
+        Err(e) => return format!("<template error: {}>", describe(&e)),
+    };
+    let mut out = Capped { buf: Vec::new(), overflowed: false };
+    match template.render_captured_to(ctx, &mut out) {
+        Ok(_) => String::from_utf8_lossy(&out.buf).into_owned(),
+        Err(_) if out.overflowed => format!("<template error: output longer than {TEMPLATE_MAX_OUTPUT} bytes>"),
+        Err(e) => format!("<template error: {}>", describe(&e)),
+    }
+}
+
+/// A writer that refuses to grow past [`TEMPLATE_MAX_OUTPUT`].
+struct Capped {
+    buf: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + data.len() > TEMPLATE_MAX_OUTPUT {
+            self.overflowed = true;
+            return Err(std::io::Error::other("template output limit"));
         }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -73,6 +119,21 @@ mod tests {
         let labels = BTreeMap::from([("column".to_string(), "age".to_string())]);
         let out = t.render("s", &TemplateContext { value: Some(0.123456), values: &values, labels: &labels });
         assert_eq!(out, "PSI 0.123 on age");
+    }
+
+    #[test]
+    fn runaway_templates_hit_a_limit_and_render_a_visible_error() {
+        // Regression: nested loops hung a group; a huge output could abort the agent.
+        let mut t = Templates::new();
+        t.add("loops".into(), "{% for a in range(100000) %}{% for b in range(100000) %}.{% endfor %}{% endfor %}".into()).unwrap();
+        t.add("big".into(), "{{ 'x' * 10000000 }}".into()).unwrap();
+        t.add("fine".into(), "{% for a in range(100) %}{{ a }}{% endfor %}".into()).unwrap();
+        let empty = BTreeMap::new();
+        let ctx = TemplateContext { value: None, values: &BTreeMap::new(), labels: &empty };
+        let loops = t.render("loops", &ctx);
+        assert!(loops.starts_with("<template error:") && loops.contains("fuel"), "{loops}");
+        assert_eq!(t.render("big", &ctx), "<template error: output longer than 65536 bytes>");
+        assert_eq!(t.render("fine", &ctx).len(), 190);
     }
 
     #[test]
