@@ -596,3 +596,17 @@ fn deeply_nested_json_lines_are_named_not_a_crash() {
         assert!(stderr.contains("deep.jsonl:1: JSON nested deeper than 64 levels"), "{stderr}");
     }
 }
+
+#[test]
+fn baseline_build_refuses_data_without_usable_values() {
+    // Regression: 0 usable rows exited 0 with an empty profile.
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in [("empty.csv", "x,y\n"), ("nulls.csv", "x,y\n,\n,\n")] {
+        std::fs::write(dir.path().join(name), body).unwrap();
+        let out = mlwatch(&["baseline", "build", "--source", dir.path().join(name).to_str().unwrap(), "--columns", "x", "--out", dir.path().join("p.json").to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("no usable values to profile"), "{name}: {stderr}");
+        assert!(!dir.path().join("p.json").exists());
+    }
+}

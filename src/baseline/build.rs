@@ -51,6 +51,10 @@ pub fn build_profile(df: &DataFrame, source: &str, opts: &BuildOptions) -> Resul
         })
         .collect();
     let columns = built.into_iter().collect::<Result<BTreeMap<_, _>, _>>()?;
+    if columns.values().all(|c| c.count() == 0) {
+        // A profile of nothing would make every later window look drifted.
+        return Err(format!("no usable values to profile: {} rows, every value null, NaN or infinite", df.height()));
+    }
     Ok(Profile {
         format: PROFILE_FORMAT.into(),
         version: PROFILE_VERSION,
