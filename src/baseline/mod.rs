@@ -22,6 +22,9 @@ pub const PROFILE_FORMAT: &str = "mlwatch-profile";
 /// The profile version this build writes and reads.
 pub const PROFILE_VERSION: u32 = 1;
 
+/// The largest profile read (a profile is a few KiB per column).
+const MAX_PROFILE_BYTES: u64 = 64 << 20;
+
 /// A tenant's baseline as a check is given it: the profile, and what was
 /// learned from the baseline period about the natural spread of the rule's
 /// primary value.
@@ -172,7 +175,7 @@ pub enum ProfileError {
 
 impl Profile {
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read { path: path.into(), source })?;
+        let text = crate::util::fs::read_text(path, MAX_PROFILE_BYTES).map_err(|source| ProfileError::Read { path: path.into(), source })?;
         let profile: Profile = serde_json::from_str(&text).map_err(|source| ProfileError::Parse { path: path.into(), source })?;
         if profile.format != PROFILE_FORMAT || profile.version != PROFILE_VERSION {
             return Err(ProfileError::Version { path: path.into(), format: profile.format, version: profile.version });

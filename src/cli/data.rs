@@ -1,25 +1,37 @@
 //! Reading the data files named on the command line, with progress on large input.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
 
 use crate::sources::read::read_file;
 
+/// The files one argument names: the file itself when it exists (so
+/// `cur[1].csv` is a name, not a pattern), else the regular files its glob
+/// pattern matches.
+fn expand(arg: &str) -> Result<Vec<PathBuf>, String> {
+    let path = Path::new(arg);
+    if path.symlink_metadata().is_ok() {
+        crate::util::fs::check_regular(path).map_err(|e| format!("{arg}: {e}"))?;
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let matched: Vec<PathBuf> = glob::glob(arg)
+        .map_err(|e| format!("`{arg}`: no such file, and not a valid glob pattern: {e}"))?
+        .filter_map(Result::ok)
+        .filter(|p| p.is_file())
+        .collect();
+    if matched.is_empty() {
+        return Err(format!("`{arg}`: no such file, and no file matches it as a glob pattern"));
+    }
+    Ok(matched)
+}
+
 /// Every file matching `patterns`, read (only `columns`, when given) and stacked.
 pub fn read_all(patterns: &[String], columns: Option<&[String]>) -> Result<(DataFrame, usize), String> {
     let mut files: Vec<PathBuf> = Vec::new();
     for pattern in patterns {
-        let matched: Vec<PathBuf> = glob::glob(pattern)
-            .map_err(|e| format!("`{pattern}`: invalid glob: {e}"))?
-            .filter_map(Result::ok)
-            .filter(|p| p.is_file())
-            .collect();
-        if matched.is_empty() {
-            return Err(format!("`{pattern}` matches no files"));
-        }
-        files.extend(matched);
+        files.extend(expand(pattern)?);
     }
     let bytes: u64 = files.iter().filter_map(|f| f.metadata().ok()).map(|m| m.len()).sum();
     // A bar only for input worth waiting on; indicatif draws nothing off a terminal.

@@ -74,7 +74,7 @@ fn pick_columns(named: Option<&[String]>, profile: &Profile, current: &DataFrame
 fn is_profile(path: &Path) -> bool {
     use std::io::Read;
     let mut head = [0u8; 256];
-    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
+    let n = crate::util::fs::open_regular(path).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
     let text = String::from_utf8_lossy(&head[..n]);
     text.trim_start().starts_with('{') && text.contains(crate::baseline::PROFILE_FORMAT)
 }

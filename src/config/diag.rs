@@ -118,9 +118,13 @@ impl FileDiag<'_> {
     }
 }
 
+/// The largest config or rule file read: far above any real one, and small
+/// enough that parsing it cannot exhaust memory.
+pub const MAX_YAML_BYTES: u64 = 8 << 20;
+
 /// Read and deserialize one YAML file; on failure return its positioned diagnostic.
 pub fn load_yaml<T: DeserializeOwned>(file: &Path) -> Result<T, Diagnostic> {
-    let text = std::fs::read_to_string(file).map_err(|e| Diagnostic {
+    let text = crate::util::fs::read_text(file, MAX_YAML_BYTES).map_err(|e| Diagnostic {
         file: file.to_path_buf(),
         line: 0,
         column: 0,
@@ -136,7 +140,10 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Dia
 
 fn yaml_diagnostic(file: &Path, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
     let inner = err.without_snippet();
-    let mut message = DefaultMessageFormatter.format_message(inner).into_owned();
+    let mut message = match inner {
+        serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
+        _ => DefaultMessageFormatter.format_message(inner).into_owned(),
+    };
     if let serde_saphyr::Error::SerdeUnknownField { field, expected, .. }
     | serde_saphyr::Error::SerdeUnknownVariant { variant: field, expected, .. } = inner
     {
@@ -152,6 +159,24 @@ fn yaml_diagnostic(file: &Path, text: &str, err: &serde_saphyr::Error) -> Diagno
             message = format!("{key}: {message}");
         }
     Diagnostic { file: file.to_path_buf(), line: loc.line(), column: loc.column(), message }
+}
+
+/// A parser limit in words. The limits keep a hostile or runaway file
+/// (an alias bomb, a million entries) from exhausting memory or the stack.
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let what = match breach {
+        B::Nodes { nodes } => format!("more than {nodes} YAML values"),
+        B::Events { events } => format!("more than {events} YAML events"),
+        B::Depth { depth } => format!("nested {depth} levels deep"),
+        B::Aliases { aliases } => format!("{aliases} aliases (`*name`)"),
+        B::Anchors { anchors } => format!("{anchors} anchors (`&name`)"),
+        B::Documents { documents } => format!("{documents} YAML documents"),
+        B::ScalarBytes { total_scalar_bytes } => format!("{total_scalar_bytes} bytes of text"),
+        B::AliasAnchorRatio { aliases, anchors } => format!("{aliases} aliases of {anchors} anchors (an alias bomb?)"),
+        other => format!("{other:?}"),
+    };
+    format!("the file is too large or too deeply nested to be a rule or config file: {what}; split it into several files")
 }
 
 /// The `key` of a `key: value` pair whose value starts at (line, column), if any.
@@ -204,6 +229,15 @@ mod tests {
         let err = parse_yaml::<Doc>(Path::new("r.yaml"), "interval: [1, 2]\n").unwrap_err();
         assert_eq!((err.line, err.column), (1, 11), "{err}");
         assert!(err.message.starts_with("interval: "), "{err}");
+    }
+
+    #[test]
+    fn parser_limits_are_named_in_words() {
+        // Regression: the limit surfaced as `budget breached: Nodes {…}`.
+        let text = format!("[{}]\n", vec!["1"; 300_000].join(","));
+        let err = parse_yaml::<Vec<u32>>(Path::new("r.yaml"), &text).unwrap_err();
+        assert!(err.message.contains("too large or too deeply nested") && err.message.contains("YAML values"), "{err}");
+        assert!(!err.message.contains("Nodes"), "{err}");
     }
 
     #[test]

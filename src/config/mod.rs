@@ -122,7 +122,7 @@ impl Config {
 /// Load and validate a config and its rule files; every problem is reported.
 pub fn load(path: &Path) -> Result<Config, Diagnostics> {
     let mut out = Diagnostics::default();
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::util::fs::read_text(path, diag::MAX_YAML_BYTES) {
         Ok(t) => t,
         Err(e) => {
             out.push(Diagnostic { file: path.to_path_buf(), line: 0, column: 0, message: format!("cannot read file: {e}") });

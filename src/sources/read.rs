@@ -103,8 +103,9 @@ pub fn read_file(path: &Path, format: Option<FileFormat>, columns: Option<&[Stri
     let format = format
         .or_else(|| FileFormat::from_path(path))
         .ok_or_else(|| ReadError::UnknownFormat { path: path.to_path_buf() })?;
+    crate::util::fs::check_regular(path).map_err(|source| ReadError::Open { path: path.to_path_buf(), source })?;
     let corrupt = |source| ReadError::Corrupt { path: path.to_path_buf(), format, source };
-    let open = || File::open(path).map_err(|source| ReadError::Open { path: path.to_path_buf(), source });
+    let open = || crate::util::fs::open_regular(path).map_err(|source| ReadError::Open { path: path.to_path_buf(), source });
     let df = match format {
         FileFormat::Parquet => {
             let mut reader = ParquetReader::new(open()?);
@@ -159,7 +160,7 @@ fn require_columns(path: &Path, wanted: &[String], available: &[String]) -> Resu
 
 /// Column names from a CSV header line (simple quoting only: the header, not the data).
 fn csv_header(path: &Path) -> Result<Vec<String>, ReadError> {
-    let file = File::open(path).map_err(|source| ReadError::Open { path: path.to_path_buf(), source })?;
+    let file = crate::util::fs::open_regular(path).map_err(|source| ReadError::Open { path: path.to_path_buf(), source })?;
     let mut line = String::new();
     BufReader::new(file)
         .read_line(&mut line)

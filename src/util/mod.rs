@@ -2,6 +2,7 @@
 
 pub mod backoff;
 pub mod clock;
+pub mod fs;
 pub mod memory;
 pub mod paths;
 pub mod secret;

@@ -20,6 +20,21 @@ pub fn mlwatch(args: &[&str]) -> Output {
     Command::new(bin()).args(args).output().expect("run mlwatch")
 }
 
+/// Like [`mlwatch`], but a run still going at the deadline is killed and
+/// fails the test (for input that used to block for ever).
+pub fn mlwatch_bounded(args: &[&str]) -> Output {
+    let mut child = Command::new(bin()).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run mlwatch");
+    let start = Instant::now();
+    while child.try_wait().expect("wait for mlwatch").is_none() {
+        if start.elapsed() > DEADLINE {
+            child.kill().ok();
+            panic!("mlwatch {args:?} still running after {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("mlwatch output")
+}
+
 pub fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
 }
