@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::{AgentArgs, SilenceCommand};
 use crate::alerting::matcher::Matcher;
-use crate::util::secret::Secret;
+use crate::util::secret::{Redactor, Secret};
 
 pub fn silence(cmd: SilenceCommand) -> ExitCode {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
@@ -64,9 +64,11 @@ async fn run(cmd: SilenceCommand) -> Result<(), Failure> {
 async fn call(agent: &AgentArgs, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, Failure> {
     let url = format!("{}{path}", agent.url.trim_end_matches('/'));
     let mut req = reqwest::Client::new().request(method, &url);
+    let mut redactor = Redactor::default();
     if let Some(file) = &agent.token_file {
         let token = Secret::resolve(None, Some(file), "token").map_err(|e| (2, e))?;
         req = req.bearer_auth(token.expose());
+        redactor = Redactor::secret(token.expose());
     }
     if let Some(b) = body {
         req = req.json(&b);
@@ -77,7 +79,8 @@ async fn call(agent: &AgentArgs, method: reqwest::Method, path: &str, body: Opti
     let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text.trim().to_string()));
     if !status.is_success() {
         let why = value["error"].as_str().map(String::from).unwrap_or_else(|| value.to_string());
-        return Err((1, format!("the agent answered {}: {why}", status.as_u16())));
+        // A proxy in between may echo the request, token included.
+        return Err((1, format!("the agent answered {}: {}", status.as_u16(), redactor.redact(&why))));
     }
     Ok(value)
 }

@@ -22,7 +22,7 @@ impl Secret {
         match (inline, file) {
             (Some(_), Some(_)) => Err(format!("set either `{field}` or `{field}_file`, not both")),
             (None, None) => Err(format!("one of `{field}` or `{field}_file` is required")),
-            (None, Some(path)) => std::fs::read_to_string(path)
+            (None, Some(path)) => crate::util::fs::read_text(path, 64 << 10)
                 .map(|s| Secret(s.trim().to_string()))
                 .map_err(|e| format!("{field}_file: cannot read {}: {e}", path.display())),
             (Some(v), None) => match v.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
@@ -33,6 +33,104 @@ impl Secret {
             },
         }
     }
+}
+
+/// Removes secrets from text a peer sent back (an HTTP body, an SMTP reply)
+/// before it is logged, stored or shown: receivers often echo the request,
+/// as in `Cannot POST /services/T0/B0/XXXX`.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    /// Longest first, so a whole URL goes before the path inside it.
+    needles: Vec<String>,
+}
+
+/// Shorter parts of a URL are ordinary words (`hooks`, `v1`), not secrets.
+const MIN_SECRET_PART: usize = 8;
+
+impl Redactor {
+    /// Redacts a secret value as written, and percent-decoded.
+    pub fn secret(value: &str) -> Self {
+        let mut r = Redactor::default();
+        r.add(value);
+        r.sort();
+        r
+    }
+
+    /// Redacts a URL: the whole of it, its path and query (raw and decoded),
+    /// the path segments and query values that could be tokens, and any
+    /// password in it. The host stays readable.
+    pub fn url(url: &str) -> Self {
+        let mut r = Redactor::default();
+        r.add(url);
+        if let Ok(u) = reqwest::Url::parse(url) {
+            if let Some(p) = u.password() {
+                r.add(p);
+            }
+            if u.path() != "/" {
+                r.add(u.path());
+            }
+            if let Some(q) = u.query() {
+                r.add(q);
+                r.add(&format!("{}?{q}", u.path()));
+            }
+            for part in u.path_segments().into_iter().flatten() {
+                if part.len() >= MIN_SECRET_PART {
+                    r.add(part);
+                }
+            }
+            for (_, v) in u.query_pairs() {
+                if v.len() >= MIN_SECRET_PART {
+                    r.add(&v);
+                }
+            }
+        }
+        r.sort();
+        r
+    }
+
+    fn add(&mut self, needle: &str) {
+        for n in [needle.to_string(), percent_decode(needle)] {
+            if !n.is_empty() && !self.needles.contains(&n) {
+                self.needles.push(n);
+            }
+        }
+    }
+
+    fn sort(&mut self) {
+        self.needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    }
+
+    /// `text` with every secret replaced by `<redacted>`.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for n in &self.needles {
+            if out.contains(n.as_str()) {
+                out = out.replace(n.as_str(), "<redacted>");
+            }
+        }
+        out
+    }
+}
+
+/// `%2F` → `/`; invalid escapes and invalid UTF-8 are kept as written.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
 impl fmt::Debug for Secret {
@@ -55,6 +153,25 @@ mod tests {
     fn secrets_do_not_print() {
         let s = Secret::new("https://hooks.slack.com/services/T/B/X");
         assert_eq!(format!("{s} {s:?}"), "<secret> <secret>");
+    }
+
+    #[test]
+    fn a_url_is_redacted_whole_by_path_query_and_token_parts() {
+        let r = Redactor::url("https://hooks.example.com/services/T0001/B0002/XyZsecretToken42?key=s3cr3t-v4lue&x=1");
+        let echo = |t: &str| r.redact(t);
+        assert_eq!(echo("Cannot POST /services/T0001/B0002/XyZsecretToken42"), "Cannot POST <redacted>");
+        assert_eq!(echo("no such token XyZsecretToken42"), "no such token <redacted>");
+        assert_eq!(echo("bad key s3cr3t-v4lue"), "bad key <redacted>");
+        assert_eq!(
+            echo("GET https://hooks.example.com/services/T0001/B0002/XyZsecretToken42?key=s3cr3t-v4lue&x=1 failed"),
+            "GET <redacted> failed"
+        );
+        assert_eq!(echo("host hooks.example.com is down"), "host hooks.example.com is down");
+        let encoded = Redactor::url("http://127.0.0.1:9/hook/a%20secret%2Fpath");
+        assert_eq!(encoded.redact("Cannot POST /hook/a secret/path"), "Cannot POST <redacted>");
+        let password = Redactor::url("http://am:hunter2hunter2@127.0.0.1:9093/");
+        assert_eq!(password.redact("auth hunter2hunter2 refused"), "auth <redacted> refused");
+        assert_eq!(Redactor::secret("pa55 word").redact("pa55 word / pa55%20word"), "<redacted> / pa55%20word");
     }
 
     #[test]

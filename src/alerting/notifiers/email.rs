@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::DeliveryError;
 use crate::alerting::notification::GroupNotification;
 use crate::alerting::templates::{DEFAULT_EMAIL_HTML, DEFAULT_EMAIL_TEXT, DEFAULT_TITLE, MessageTemplates};
-use crate::util::secret::Secret;
+use crate::util::secret::{Redactor, Secret};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,6 +73,8 @@ pub struct EmailNotifier {
     pub send_resolved: bool,
     templates: MessageTemplates,
     transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// The password, kept out of the server's replies we quote.
+    redactor: Redactor,
 }
 
 impl std::fmt::Debug for EmailNotifier {
@@ -128,8 +130,8 @@ impl EmailConfig {
         let mut params = TlsParameters::builder(server_name);
         if let Some(ca) = tls_config.and_then(|t| t.ca_file.as_ref()) {
             let path = crate::util::paths::resolve(base_dir, ca);
-            let pem = std::fs::read(&path).map_err(|e| format!("email: tls_config.ca_file: cannot read {}: {e}", path.display()))?;
-            let cert = Certificate::from_pem(&pem)
+            let pem = crate::util::fs::read_text(&path, 1 << 20).map_err(|e| format!("email: tls_config.ca_file: cannot read {}: {e}", path.display()))?;
+            let cert = Certificate::from_pem(pem.as_bytes())
                 .map_err(|e| format!("email: tls_config.ca_file: {} is not a PEM certificate: {e}", path.display()))?;
             params = params.certificate_store(CertificateStore::None).add_root_certificate(cert);
         }
@@ -146,13 +148,15 @@ impl EmailConfig {
         if let Some(h) = &self.hello {
             builder = builder.hello_name(ClientId::Domain(h.clone()));
         }
+        let mut redactor = Redactor::default();
         if let Some(user) = &self.auth_username {
             let file = self.auth_password_file.as_ref().map(|p| crate::util::paths::resolve(base_dir, p));
             let password = Secret::resolve(self.auth_password.as_deref(), file.as_deref(), "auth_password")
                 .map_err(|e| format!("email: {e}"))?;
+            redactor = Redactor::secret(password.expose());
             builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_string()));
         }
-        Ok(EmailNotifier { from, to, send_resolved: self.send_resolved, templates: self.templates()?, transport: builder.build() })
+        Ok(EmailNotifier { from, to, send_resolved: self.send_resolved, templates: self.templates()?, transport: builder.build(), redactor })
     }
 }
 
@@ -172,8 +176,14 @@ impl EmailNotifier {
             Ok(_) => Ok(()),
             // A rejected message, or TLS that cannot be had (no STARTTLS where
             // required, an untrusted certificate): retrying will not help.
-            Err(e) if e.is_permanent() || e.is_tls() || e.is_client() => Err(DeliveryError::permanent(format!("email: {e}"))),
-            Err(e) => Err(DeliveryError::transient(format!("email: {e}"))),
+            Err(e) => {
+                let message = format!("email: {}", self.redactor.redact(&e.to_string()));
+                if e.is_permanent() || e.is_tls() || e.is_client() {
+                    Err(DeliveryError::permanent(message))
+                } else {
+                    Err(DeliveryError::transient(message))
+                }
+            }
         }
     }
 }

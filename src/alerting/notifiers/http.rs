@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::DeliveryError;
+use crate::util::secret::Redactor;
 
 /// An HTTP client for one integration.
 pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
@@ -25,7 +26,8 @@ pub fn check_url(url: &str, field: &str) -> Result<(), String> {
     }
 }
 
-/// POST `body`. 2xx is success; 429 is retried after `Retry-After`; other 4xx
+/// POST `body`. The receiver's answer is quoted in errors with the URL's
+/// secrets (see [`Redactor::url`]) removed. 2xx is success; 429 is retried after `Retry-After`; other 4xx
 /// are permanent; 5xx, timeouts and connection errors are retried.
 pub async fn post_json(client: &reqwest::Client, url: &str, body: &Value, what: &str) -> Result<(), DeliveryError> {
     let resp = client.post(url).json(body).send().await.map_err(|e| {
@@ -43,7 +45,7 @@ pub async fn post_json(client: &reqwest::Client, url: &str, body: &Value, what: 
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
     let text: String = resp.text().await.unwrap_or_default().chars().take(200).collect();
-    let message = format!("{what}: HTTP {}: {}", status.as_u16(), text.trim());
+    let message = format!("{what}: HTTP {}: {}", status.as_u16(), Redactor::url(url).redact(text.trim()));
     if status.as_u16() == 429 {
         return Err(DeliveryError { message, permanent: false, retry_after });
     }
@@ -51,4 +53,30 @@ pub async fn post_json(client: &reqwest::Client, url: &str, body: &Value, what: 
         return Err(DeliveryError::permanent(message));
     }
     Err(DeliveryError { message, permanent: false, retry_after })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A receiver that answers like Express does, echoing the path.
+    async fn echoing_receiver() -> String {
+        let app = axum::Router::new().fallback(|uri: axum::http::Uri| async move {
+            (axum::http::StatusCode::NOT_FOUND, format!("Cannot POST {}", uri.path_and_query().map(|p| p.as_str()).unwrap_or("")))
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn a_receivers_echo_of_the_url_is_redacted() {
+        let base = echoing_receiver().await;
+        let url = format!("{base}/hooks/T0001/s3cretT0ken-abcdef?sig=also-secret-99");
+        let client = client(Duration::from_secs(30)).unwrap();
+        let err = post_json(&client, &url, &serde_json::json!({}), "webhook").await.unwrap_err();
+        assert_eq!(err.message, "webhook: HTTP 404: Cannot POST <redacted>");
+        assert!(err.permanent);
+    }
 }
