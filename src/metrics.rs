@@ -56,6 +56,7 @@ pub struct Metrics {
     pub config_last_reload_successful: IntGauge,
     pub config_last_reload_success_timestamp_seconds: prometheus::Gauge,
     pub state_write_failures_total: prometheus::IntCounter,
+    pub group_evaluation_overruns_total: IntCounterVec,
     pub build_info: IntGaugeVec,
 }
 
@@ -167,6 +168,11 @@ impl Metrics {
         )
         .expect("valid metric");
         registry.register(Box::new(state_write_failures_total.clone())).expect("unique metric");
+        let group_evaluation_overruns_total = counter(
+            "mlwatch_group_evaluation_overruns_total",
+            "Scheduled evaluations of a group that failed because an evaluation overran its timeout (a stuck read, say).",
+            &["group"],
+        );
         let build_info = int_gauge("mlwatch_build_info", "Always 1; labels describe the build.", &["version"]);
         build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         for state in ["pending", "firing"] {
@@ -192,6 +198,7 @@ impl Metrics {
             config_last_reload_successful,
             config_last_reload_success_timestamp_seconds,
             state_write_failures_total,
+            group_evaluation_overruns_total,
             build_info,
         }
     }

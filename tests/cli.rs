@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::{fixture, mlwatch};
+use support::{fixture, mlwatch, mlwatch_bounded};
 
 #[test]
 fn check_reports_every_error_with_file_line_and_column() {
@@ -250,7 +250,7 @@ fn drift_accepts_a_profile_and_names_bad_input() {
 fn baseline_build_names_a_missing_source() {
     let out = mlwatch(&["baseline", "build", "--source", "/nonexistent/*.parquet", "--out", "/tmp/never.json"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8(out.stderr).unwrap().contains("`/nonexistent/*.parquet` matches no files"));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("`/nonexistent/*.parquet`: no such file, and no file matches it as a glob pattern"));
 }
 
 #[test]
@@ -609,4 +609,55 @@ fn baseline_build_refuses_data_without_usable_values() {
         assert!(stderr.contains("no usable values to profile"), "{name}: {stderr}");
         assert!(!dir.path().join("p.json").exists());
     }
+}
+
+#[test]
+fn file_arguments_are_names_before_patterns_and_fifos_are_refused() {
+    // Regression: `cur[1].csv` was taken as a glob and "not found"; a FIFO
+    // given to drift, baseline show or check blocked for ever.
+    let dir = tempfile::tempdir().unwrap();
+    drift_data(dir.path(), 0.0, &["ios", "android", "web"]);
+    let literal = dir.path().join("cur[1].csv");
+    std::fs::rename(dir.path().join("cur.csv"), &literal).unwrap();
+    let base = dir.path().join("base.csv");
+    let out = mlwatch(&["drift", base.to_str().unwrap(), literal.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let fifo = dir.path().join("pipe.csv");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let fifo = fifo.to_str().unwrap();
+    for args in [vec!["drift", base.to_str().unwrap(), fifo], vec!["baseline", "show", fifo], vec!["check", "--config", fifo]] {
+        let out = mlwatch_bounded(&args);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(matches!(out.status.code(), Some(1 | 2)), "{args:?}: {text}");
+        assert!(text.contains("pipe.csv") && text.contains("not a regular file (a FIFO)"), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn check_refuses_schedules_that_never_run_and_names_oversized_files() {
+    // Regression: a too-large interval silently stopped its group; a cron
+    // expression that never fires passed; the size limit read "budget breached".
+    for (schedule, expected) in [
+        ("interval: 10000d", "interval is longer than 366d"),
+        ("schedule: \"0 0 0 30 2 *\"", "never fires"),
+        ("timeout: 0s", "timeout must be greater than zero"),
+    ] {
+        let dir = good_config_with("");
+        let rules = dir.path().join("rules/drift.yaml");
+        let text = std::fs::read_to_string(&rules).unwrap().replacen("schedule: \"0 */15 * * * *\"", schedule, 1);
+        std::fs::write(&rules, text).unwrap();
+        let out = mlwatch(&["check", "--config", dir.path().join("mlwatch.yaml").to_str().unwrap()]);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{schedule}: {stdout}");
+        assert!(stdout.contains("drift.yaml:") && stdout.contains(expected), "{schedule}: {stdout}");
+    }
+    let dir = good_config_with("");
+    let rules = dir.path().join("rules/drift.yaml");
+    let mut text = std::fs::read_to_string(&rules).unwrap();
+    text.push_str(&format!("# {}\n", "x".repeat(9 << 20)));
+    std::fs::write(&rules, text).unwrap();
+    let out = mlwatch(&["check", "--config", dir.path().join("mlwatch.yaml").to_str().unwrap()]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("drift.yaml: cannot read file: the file is") && stdout.contains("at most 8388608 are read"), "{stdout}");
 }

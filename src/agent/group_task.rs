@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
 use super::alerting::AlertingHandle;
+use super::bounded::{Bounded, Outcome};
 use super::live::{Health, Live};
 use crate::alerting::notifiers::alertmanager::{AlertmanagerNotifier, am_alert};
 use crate::alerting::route::Route;
@@ -16,7 +17,7 @@ use crate::baseline::Baselines;
 use crate::metrics::{ExportedSeries, Metrics};
 use crate::rules::advance::{advance, recorded_values};
 use crate::rules::alert::{Alert, AlertSet, AlertState, Transition};
-use crate::rules::eval::{EvalEnv, RuleResult, evaluate_group};
+use crate::rules::eval::{EvalEnv, GroupResult, RuleResult, evaluate_group};
 use crate::rules::template::Templates;
 use crate::rules::tenants::KnownTenants;
 use crate::rules::{Group, Rule};
@@ -72,6 +73,8 @@ pub struct GroupTask {
     rules: Vec<RuleState>,
     /// Tenants seen, with when they were last seen (kept in the state file).
     tenants: KnownTenants,
+    /// The evaluation, on a blocking thread under the group's timeout.
+    evaluation: Bounded<GroupResult>,
 }
 
 /// What one rule's evaluation produced for the store and the dispatcher.
@@ -89,7 +92,7 @@ impl GroupTask {
             tracing::error!(group = %group.name, error = %e, "cannot read the group's known tenants; starting without");
             BTreeMap::new()
         }));
-        GroupTask { group: Arc::new(group), source: Arc::new(source), shared, rules, tenants }
+        GroupTask { group: Arc::new(group), source: Arc::new(source), shared, rules, tenants, evaluation: Bounded::default() }
     }
 
     /// Evaluate now, then on every tick of the schedule, until cancelled.
@@ -124,23 +127,28 @@ impl GroupTask {
     /// One evaluation, of the window ending at `now`. Returns false when
     /// shutdown interrupted it.
     async fn evaluate_once(&mut self, token: &CancellationToken, now: DateTime<Utc>) -> bool {
+        let timeout = self.group.timeout.unwrap_or_else(|| {
+            let next = self.group.schedule.next_after(now).unwrap_or(now);
+            (next - now).to_std().unwrap_or_default().max(std::time::Duration::from_secs(1))
+        });
         let known = self.tenants.known(now, self.group.forget_tenants_after);
         let (group, source, shared) = (self.group.clone(), self.source.clone(), self.shared.clone());
         let span = tracing::info_span!("evaluate", group = %self.group.name);
         // Reading files and statistics are blocking work: keep them off the async workers.
-        let work = tokio::task::spawn_blocking(move || {
+        let work = move || {
             let env = EvalEnv { baselines: &shared.baselines, store: Some(&shared.store), known_tenants: &known };
             let result = span.in_scope(|| evaluate_group(&group, &source, &env, now));
             crate::util::memory::release_free_memory();
             result
-        });
-        let result = tokio::select! {
-            r = work => r,
-            _ = token.cancelled() => return false,
         };
-        let result = match result {
-            Ok(r) => r,
-            Err(e) => {
+        let result = match self.evaluation.run(self.shared.clock, timeout, token, work).await {
+            Outcome::Done(r) => r,
+            Outcome::Cancelled => return false,
+            Outcome::Overran { since } => {
+                self.report_overrun(since);
+                return true;
+            }
+            Outcome::Panicked(e) => {
                 tracing::error!(group = %self.group.name, error = %e, "evaluation panicked");
                 return true;
             }
@@ -208,6 +216,30 @@ impl GroupTask {
             push_to_alertmanagers(&shared, applied.iter().flat_map(|a| &a.alerts), now, valid_for);
         }
         true
+    }
+}
+
+impl GroupTask {
+    /// An evaluation has been running past its timeout since `since`: every
+    /// rule of the group shows it as its error, and its alerts stay as they
+    /// were (as when a source cannot be read).
+    fn report_overrun(&self, since: DateTime<Utc>) {
+        let (m, name) = (&self.shared.metrics, &self.group.name);
+        m.group_evaluation_overruns_total.with_label_values(&[name]).inc();
+        let running = humantime::format_duration(std::time::Duration::from_secs((self.shared.clock.now() - since).num_seconds().max(0) as u64));
+        let message = format!(
+            "the evaluation started at {} has been running for {running}, past its timeout; a source read may be stuck \
+             (a FIFO, a hung mount); no evaluation starts until it returns",
+            since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        tracing::error!(group = %name, error = %message, "evaluation overran its timeout");
+        for rule in &self.group.rules {
+            m.rule_evaluation_failures_total.with_label_values(&[&rule.name, "timeout"]).inc();
+            self.shared.live.update_rule(name, &rule.name, |view| {
+                view.health = Health::Error;
+                view.last_error = Some(message.clone());
+            });
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! everything down in order.
 
 pub mod alerting;
+mod bounded;
 mod generation;
 mod group_task;
 pub mod live;

@@ -39,12 +39,18 @@ pub struct Group {
     pub file: PathBuf,
     pub source: String,
     pub schedule: Schedule,
+    /// How long one evaluation may take; `None`: until the next scheduled one.
+    pub timeout: Option<Duration>,
     pub window: Option<Duration>,
     pub per_tenant: bool,
     /// How long a tenant without rows stays known (and evaluated as "no data").
     pub forget_tenants_after: Duration,
     pub rules: Vec<Rule>,
 }
+
+/// The longest `interval`: past it an evaluation time would leave chrono's
+/// range, and a group evaluated less than yearly is a mistake.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(366 * 24 * 3600);
 
 /// The default of a group's `forget_tenants_after`.
 pub const DEFAULT_FORGET_TENANTS_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -179,13 +185,28 @@ fn validate_group(
                 diag.at_value(i, "interval must be greater than zero");
                 None
             }
+            Ok(d) if d > MAX_INTERVAL => {
+                diag.at_value(i, "interval is longer than 366d; for rare evaluations use `schedule` with a cron expression");
+                None
+            }
             Ok(d) => Some(Schedule::Every(d)),
             Err(e) => {
                 diag.at_value(i, e);
                 None
             }
         },
-        (None, Some(c)) => Schedule::cron(&c.value).map_err(|e| diag.at_value(c, e)).ok(),
+        (None, Some(c)) => match Schedule::cron(&c.value) {
+            // `0 0 0 30 2 *` (30 February), or a year that is past.
+            Ok(s) if s.next_after(chrono::Utc::now()).is_none() => {
+                diag.at_value(c, format!("cron expression `{}` never fires: it names no time from now on", c.value));
+                None
+            }
+            Ok(s) => Some(s),
+            Err(e) => {
+                diag.at_value(c, e);
+                None
+            }
+        },
         (None, None) => Some(Schedule::Every(DEFAULT_INTERVAL)),
     };
     let window = g.window.as_ref().and_then(|w| match parse_duration("window", &w.value) {
@@ -196,6 +217,17 @@ fn validate_group(
         Ok(d) => Some(d),
         Err(e) => {
             diag.at_value(w, e);
+            None
+        }
+    });
+    let timeout = g.timeout.as_ref().and_then(|t| match parse_duration("timeout", &t.value) {
+        Ok(d) if d.is_zero() => {
+            diag.at_value(t, "timeout must be greater than zero");
+            None
+        }
+        Ok(d) => Some(d),
+        Err(e) => {
+            diag.at_value(t, e);
             None
         }
     });
@@ -246,6 +278,7 @@ fn validate_group(
         file: diag.file.to_path_buf(),
         source: g.source.value,
         schedule: schedule.expect("no errors means a schedule"),
+        timeout,
         window,
         per_tenant: g.per_tenant,
         forget_tenants_after,
