@@ -661,3 +661,62 @@ fn check_refuses_schedules_that_never_run_and_names_oversized_files() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("drift.yaml: cannot read file: the file is") && stdout.contains("at most 8388608 are read"), "{stdout}");
 }
+
+/// Run the binary as an unprivileged user (as `nobody` when the tests run as
+/// root, where permissions are not enforced), from a copy it can execute.
+fn mlwatch_unprivileged(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("mlwatch-copy");
+    if !bin.exists() {
+        std::fs::copy(support::bin(), &bin).unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let root = unsafe { libc::geteuid() } == 0;
+    let mut cmd = if root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(&bin);
+        c
+    } else {
+        std::process::Command::new(&bin)
+    };
+    cmd.args(args).env("HOME", dir).output().unwrap()
+}
+
+#[test]
+fn a_state_file_without_permission_is_named_not_called_corrupt() {
+    // Regression: EACCES read as a corrupt state file, with advice to move it aside.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = good_config_with("storage: { path: state }\n");
+    let mode = |p: &std::path::Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    mlwatch::state::Store::open(&dir.path().join("state")).unwrap();
+    for p in [dir.path().to_path_buf(), dir.path().join("rules"), dir.path().join("data")] {
+        mode(&p, 0o755);
+    }
+    for f in ["mlwatch.yaml", "rules/drift.yaml", "data/d.csv", "base.json"] {
+        mode(&dir.path().join(f), 0o644);
+    }
+    let config = dir.path().join("mlwatch.yaml");
+    let config = config.to_str().unwrap();
+
+    // The directory is not writable (and the file not ours): the agent names the directory.
+    mode(&dir.path().join("state"), 0o755);
+    mode(&dir.path().join("state/state.db"), 0o644);
+    let out = mlwatch_unprivileged(dir.path(), &["run", "--listen", "127.0.0.1:0", "--config", config]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("state.db: Permission denied") && stderr.contains("read and write access to the state file"), "{stderr}");
+    assert!(stderr.contains("is not damaged") && !stderr.contains("mv "), "{stderr}");
+
+    // The file cannot even be read: `baseline list` names the file and the missing right.
+    mode(&dir.path().join("state/state.db"), 0o600);
+    let out = mlwatch_unprivileged(dir.path(), &["baseline", "list", "--config", config]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("state.db: Permission denied") && stderr.contains("read access to the state file"), "{stderr}");
+
+    // A writable file in a directory that is not: the directory is named.
+    mode(&dir.path().join("state/state.db"), 0o666);
+    let out = mlwatch_unprivileged(dir.path(), &["run", "--listen", "127.0.0.1:0", "--config", config]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("state: Permission denied") && stderr.contains("write access to the state directory"), "{stderr}");
+}

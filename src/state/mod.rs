@@ -40,10 +40,56 @@ pub enum StateError {
     Unusable { path: PathBuf, reason: String },
     #[error("state file {path} was written by a newer mlwatch (schema version {found}, this build knows up to {known}); run that version or move the file aside")]
     TooNew { path: PathBuf, found: i64, known: i64 },
+    /// The file is fine, the agent may not use it: never advise moving it aside.
+    #[error(
+        "{path}: {source}: mlwatch needs {need}. The state itself is not damaged: fix the \
+         permissions or the mount (or run mlwatch as the file's owner); do not move it aside"
+    )]
+    Access { path: PathBuf, need: &'static str, source: std::io::Error },
     #[error("cannot create state directory {path}: {source}")]
     Directory { path: PathBuf, source: std::io::Error },
     #[error("state database: {0}")]
     Sql(#[from] rusqlite::Error),
+}
+
+/// Tell a permission problem (or a read-only mount) from a damaged file
+/// before SQLite reports both as "unable to open database file". Writing
+/// needs the file and its `-wal`/`-shm` companions read-write, and the
+/// directory writable (SQLite creates the companions there).
+fn check_access(dir: &Path, path: &Path, write: bool) -> Result<(), StateError> {
+    use std::fs::OpenOptions;
+    let mut files = vec![(path.to_path_buf(), if write { "read and write access to the state file" } else { "read access to the state file" })];
+    if write {
+        for companion in ["-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(companion);
+            files.push((PathBuf::from(p), "read and write access to the state file's -wal and -shm files"));
+        }
+    }
+    for (file, need) in files {
+        if !file.exists() {
+            continue;
+        }
+        if let Err(source) = OpenOptions::new().read(true).write(write).open(&file) {
+            return Err(StateError::Access { path: file, need, source });
+        }
+    }
+    if write {
+        let probe = dir.join(format!(".mlwatch-access-{}", std::process::id()));
+        match OpenOptions::new().write(true).create_new(true).open(&probe) {
+            Ok(_) => {
+                let _ = std::fs::remove_file(&probe);
+            }
+            Err(source) => {
+                return Err(StateError::Access {
+                    path: dir.to_path_buf(),
+                    need: "write access to the state directory (SQLite keeps its -wal and -shm files there)",
+                    source,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The durable state. One connection, used from blocking tasks; every call is
@@ -65,6 +111,7 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store, StateError> {
         std::fs::create_dir_all(dir).map_err(|source| StateError::Directory { path: dir.to_path_buf(), source })?;
         let path = dir.join(STATE_FILE);
+        check_access(dir, &path, true)?;
         let unusable = |e: rusqlite::Error| StateError::Unusable { path: path.clone(), reason: e.to_string() };
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(&path, flags).map_err(unusable)?;
@@ -89,6 +136,7 @@ impl Store {
         if !path.is_file() {
             return Ok(None);
         }
+        check_access(dir, &path, false)?;
         let unusable = |e: rusqlite::Error| StateError::Unusable { path: path.clone(), reason: e.to_string() };
         let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(unusable)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(unusable)?;
