@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use polars::prelude::*;
 use rand::SeedableRng;
 
+use super::column_kind::{ColumnKind, as_f64, column_kind};
 use super::{Binning, CategoricalProfile, ColumnProfile, NumericProfile, PROFILE_FORMAT, PROFILE_VERSION, Profile};
 use crate::stats::{self, CleanSample, psi, quantile};
 
@@ -35,12 +36,13 @@ pub const MAX_CATEGORIES: usize = 1000;
 /// column when none are named), in parallel across columns.
 pub fn build_profile(df: &DataFrame, source: &str, opts: &BuildOptions) -> Result<Profile, String> {
     let names: Vec<String> = if opts.columns.is_empty() {
-        df.columns().iter().filter(|c| is_profilable(c.dtype())).map(|c| c.name().to_string()).collect()
+        df.columns().iter().filter(|c| column_kind(c.dtype()).is_ok()).map(|c| c.name().to_string()).collect()
     } else {
         opts.columns.clone()
     };
     if names.is_empty() {
-        return Err("no numeric, string or boolean columns to profile".into());
+        let why: Vec<String> = left_out(df).into_iter().map(|(c, why)| format!("`{c}` {why}")).collect();
+        return Err(format!("no column that can be profiled: {}", why.join("; ")));
     }
     use rayon::prelude::*;
     let built: Vec<Result<(String, ColumnProfile), String>> = names
@@ -67,28 +69,32 @@ pub fn build_profile(df: &DataFrame, source: &str, opts: &BuildOptions) -> Resul
     })
 }
 
-fn is_profilable(dt: &DataType) -> bool {
-    dt.is_primitive_numeric() || matches!(dt, DataType::String | DataType::Boolean)
+/// The columns of `df` that cannot be profiled, with why (see [`column_kind`]).
+pub fn left_out(df: &DataFrame) -> Vec<(String, String)> {
+    df.columns().iter().filter_map(|c| column_kind(c.dtype()).err().map(|why| (c.name().to_string(), why))).collect()
 }
 
-/// The profile of one column: numeric columns by value, strings and booleans by category.
+/// The profile of one column: numbers, dates and times by value; strings,
+/// categories and booleans by category.
 pub fn column_profile(col: &Column, opts: &BuildOptions) -> Result<ColumnProfile, String> {
     let name = col.name();
-    if col.dtype().is_primitive_numeric() {
-        let clean = numeric_values(col).map_err(|e| format!("column `{name}`: {e}"))?;
-        return Ok(ColumnProfile::Numeric(numeric_profile(clean, opts)));
+    match column_kind(col.dtype()).map_err(|why| format!("column `{name}` {why}"))? {
+        ColumnKind::Numeric => {
+            let clean = numeric_values(col).map_err(|e| format!("column `{name}`: {e}"))?;
+            Ok(ColumnProfile::Numeric(numeric_profile(clean, opts)))
+        }
+        ColumnKind::Categorical => {
+            let (counts, nulls) = category_counts(col).map_err(|e| format!("column `{name}`: {e}"))?;
+            Ok(ColumnProfile::Categorical(categorical_profile(counts, nulls)))
+        }
     }
-    if !is_profilable(col.dtype()) {
-        return Err(format!("column `{name}` is {}; only numeric, string and boolean columns can be profiled", col.dtype()));
-    }
-    let (counts, nulls) = category_counts(col).map_err(|e| format!("column `{name}`: {e}"))?;
-    Ok(ColumnProfile::Categorical(categorical_profile(counts, nulls)))
 }
 
-/// A numeric column's finite values as f64, nulls and NaN/±inf counted. Reads
-/// chunk by chunk, so callers need not rechunk (a copy of the whole column).
+/// A numeric column's finite values as f64 (see [`as_f64`]), nulls and
+/// NaN/±inf counted. Reads chunk by chunk, so callers need not rechunk (a
+/// copy of the whole column).
 pub fn numeric_values(col: &Column) -> PolarsResult<CleanSample> {
-    let values = col.cast(&DataType::Float64)?;
+    let values = as_f64(col)?;
     let ca = values.f64()?;
     if ca.null_count() > 0 {
         return Ok(CleanSample::from_options(ca.iter()));

@@ -5,6 +5,7 @@
 //! `docs/baseline-profile.md`; this module owns it.
 
 mod build;
+pub mod column_kind;
 mod resolve;
 pub mod stored;
 
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use resolve::Baselines;
-pub use build::{BuildOptions, MAX_CATEGORIES, build_profile, category_counts, column_profile, numeric_values};
+pub use build::{BuildOptions, MAX_CATEGORIES, build_profile, category_counts, column_profile, left_out, numeric_values};
 
 /// The `format` field of every profile file.
 pub const PROFILE_FORMAT: &str = "mlwatch-profile";

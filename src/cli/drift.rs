@@ -8,7 +8,7 @@ use super::{CorrectionArg, DriftArgs, OutputFormat, baseline::options, data};
 use polars::prelude::DataFrame;
 
 use crate::baseline::Profile;
-use crate::checks::drift::report::{DriftReport, ReportOptions, default_columns, drift_report};
+use crate::checks::drift::report::{DriftReport, LeftOut, ReportOptions, default_columns, drift_report};
 use crate::stats::multiple::Correction;
 
 pub fn drift(args: DriftArgs) -> ExitCode {
@@ -45,18 +45,36 @@ fn run(args: &DriftArgs) -> Result<DriftReport, String> {
         let profile = Profile::load(&args.baseline).map_err(|e| e.to_string())?;
         let current = read(&args.current)?;
         let columns = pick_columns(named, &profile, &current)?;
-        return drift_report(&profile, current, &opts(columns));
+        let mut left_out = Vec::new();
+        note_left_out(named, &current, &mut left_out);
+        return drift_report(&profile, current, &opts(columns)).map(|r| DriftReport { left_out, ..r });
     }
     // Profile the baseline first and free its rows before reading the current
     // data: peak memory stays near one dataset plus the sorted baseline values.
     // Every baseline value is kept: KS and Wasserstein on the raw data, no sampling.
+    let mut left_out = Vec::new();
     let profile = {
         let base = read(&args.baseline)?;
+        note_left_out(named, &base, &mut left_out);
         crate::baseline::build_profile(&base, &args.baseline.to_string_lossy(), &options(&args.profile, usize::MAX, 0))?
     };
     let current = read(&args.current)?;
+    note_left_out(named, &current, &mut left_out);
     let columns = pick_columns(named, &profile, &current)?;
-    drift_report(&profile, current, &opts(columns))
+    drift_report(&profile, current, &opts(columns)).map(|r| DriftReport { left_out, ..r })
+}
+
+/// Without named columns, the columns that cannot be compared, and why: a
+/// report must not pass over them in silence.
+fn note_left_out(named: Option<&[String]>, df: &DataFrame, into: &mut Vec<LeftOut>) {
+    if named.is_some() {
+        return;
+    }
+    for (column, reason) in crate::baseline::left_out(df) {
+        if !into.iter().any(|l| l.column == column) {
+            into.push(LeftOut { column, reason });
+        }
+    }
 }
 
 fn pick_columns(named: Option<&[String]>, profile: &Profile, current: &DataFrame) -> Result<Vec<String>, String> {
@@ -110,5 +128,13 @@ fn print_table(r: &DriftReport) {
             println!("{:<22} note: {note}", "");
         }
     }
-    println!("{} of {} drifted", r.drifted, r.columns.len());
+    for l in &r.left_out {
+        println!("{:<22} left out: {}", l.column, l.reason);
+    }
+    let left_out = match r.left_out.len() {
+        0 => String::new(),
+        1 => "; 1 column left out".to_string(),
+        n => format!("; {n} columns left out"),
+    };
+    println!("{} of {} drifted{left_out}", r.drifted, r.columns.len());
 }

@@ -3,6 +3,7 @@
 
 pub mod file;
 pub mod path_template;
+mod polars_text;
 pub mod read;
 mod read_cache;
 pub mod window;
@@ -86,6 +87,8 @@ pub struct Sample {
     pub files_read: u64,
     /// Tenants left out because one of their files could not be read.
     pub failed: Vec<(String, SourceError)>,
+    /// Why each matching path that was not read was skipped.
+    pub skipped: Vec<path_template::SkipReason>,
 }
 
 /// The rows of one tenant (or of all tenants, when `tenant` is `None`).
@@ -127,7 +130,7 @@ pub enum SourceError {
     Discover { pattern: String, message: String },
     #[error(transparent)]
     Read(#[from] read::ReadError),
-    #[error("{what}: {source}")]
+    #[error("{what}: {}", polars_text::describe(.source))]
     Frame { what: String, source: PolarsError },
 }
 
@@ -138,7 +141,10 @@ impl SourceError {
             SourceError::Discover { .. } => "source_missing",
             SourceError::Read(read::ReadError::MissingColumn { .. }) => "missing_column",
             SourceError::Read(
-                read::ReadError::Corrupt { .. } | read::ReadError::UnknownFormat { .. } | read::ReadError::TooDeep { .. },
+                read::ReadError::Corrupt { .. }
+                | read::ReadError::UnknownFormat { .. }
+                | read::ReadError::TooDeep { .. }
+                | read::ReadError::ReaderFailed { .. },
             ) => "source_corrupt",
             SourceError::Read(read::ReadError::Open { .. }) => "source_missing",
             SourceError::Frame { .. } => "source_data",

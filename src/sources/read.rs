@@ -40,10 +40,14 @@ pub enum ReadError {
     UnknownFormat { path: PathBuf },
     #[error("{path}: column `{column}` not found (the file has: {available})")]
     MissingColumn { path: PathBuf, column: String, available: String },
-    #[error("{path}: not a readable {format:?} file: {source}")]
+    #[error("{path}: not a readable {format:?} file: {}", super::polars_text::describe(.source))]
     Corrupt { path: PathBuf, format: FileFormat, source: PolarsError },
     #[error("{path}:{line}: JSON nested deeper than {MAX_JSON_DEPTH} levels; the file is not read")]
     TooDeep { path: PathBuf, line: u64 },
+    /// The reader hit a bug of its own on this file (a panic), caught so
+    /// that only this file fails.
+    #[error("{path}: the {format:?} reader failed on this file ({message}); the file is not read")]
+    ReaderFailed { path: PathBuf, format: FileFormat, message: String },
 }
 
 /// How deeply a JSON-lines record may nest. Real records (a list of
@@ -104,6 +108,19 @@ pub fn read_file(path: &Path, format: Option<FileFormat>, columns: Option<&[Stri
         .or_else(|| FileFormat::from_path(path))
         .ok_or_else(|| ReadError::UnknownFormat { path: path.to_path_buf() })?;
     crate::util::fs::check_regular(path).map_err(|source| ReadError::Open { path: path.to_path_buf(), source })?;
+    // A file the reader cannot cope with must fail alone, not take the
+    // evaluation (or the command) down with it.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_format(path, format, columns))).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into());
+        Err(ReadError::ReaderFailed { path: path.to_path_buf(), format, message })
+    })
+}
+
+fn read_format(path: &Path, format: FileFormat, columns: Option<&[String]>) -> Result<DataFrame, ReadError> {
     let corrupt = |source| ReadError::Corrupt { path: path.to_path_buf(), format, source };
     let open = || crate::util::fs::open_regular(path).map_err(|source| ReadError::Open { path: path.to_path_buf(), source });
     let df = match format {

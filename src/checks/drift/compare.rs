@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::baseline::column_kind::{ColumnKind, column_kind};
 use crate::baseline::{CategoricalProfile, ColumnProfile, NumericProfile, category_counts, numeric_values};
 use crate::stats::{self, chi2, divergence, ks, psi};
 
@@ -95,7 +96,7 @@ impl Current {
     pub fn from_column(col: &Column, baseline: &ColumnProfile) -> Result<Current, String> {
         match baseline {
             ColumnProfile::Numeric(_) => {
-                if !col.dtype().is_primitive_numeric() {
+                if column_kind(col.dtype()) != Ok(ColumnKind::Numeric) {
                     return Err(format!("is {}, but the baseline profiled it as numeric", col.dtype()));
                 }
                 let clean = numeric_values(col).map_err(|e| e.to_string())?;

@@ -60,6 +60,17 @@ pub struct DriftReport {
     /// Lines with `drift: true`.
     pub drifted: usize,
     pub correction: Correction,
+    /// Columns not compared, with why (a list, binary data, ...), when
+    /// columns were not named.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A column left out of a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeftOut {
+    pub column: String,
+    pub reason: String,
 }
 
 /// Columns both sides have, in the profile's order, when none are named.
@@ -98,7 +109,7 @@ pub fn drift_report(profile: &Profile, current: DataFrame, opts: &ReportOptions)
         }
     }
     let drifted = columns.iter().filter(|c| c.drift).count();
-    Ok(DriftReport { columns, drifted, correction: opts.correction })
+    Ok(DriftReport { columns, drifted, correction: opts.correction, left_out: Vec::new() })
 }
 
 /// The named columns of `df`, in order, owned (the rest of the frame is dropped).
