@@ -57,6 +57,7 @@ pub struct Metrics {
     pub config_last_reload_success_timestamp_seconds: prometheus::Gauge,
     pub state_write_failures_total: prometheus::IntCounter,
     pub group_evaluation_overruns_total: IntCounterVec,
+    pub source_files_skipped_total: IntCounterVec,
     pub build_info: IntGaugeVec,
 }
 
@@ -173,6 +174,11 @@ impl Metrics {
             "Scheduled evaluations of a group that failed because an evaluation overran its timeout (a stuck read, say).",
             &["group"],
         );
+        let source_files_skipped_total = counter(
+            "mlwatch_source_files_skipped_total",
+            "Matching files not read, by reason (tenant_not_utf8, symlink_outside_root), counted at every read.",
+            &["source", "reason"],
+        );
         let build_info = int_gauge("mlwatch_build_info", "Always 1; labels describe the build.", &["version"]);
         build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         for state in ["pending", "firing"] {
@@ -199,6 +205,7 @@ impl Metrics {
             config_last_reload_success_timestamp_seconds,
             state_write_failures_total,
             group_evaluation_overruns_total,
+            source_files_skipped_total,
             build_info,
         }
     }

@@ -157,6 +157,9 @@ impl GroupTask {
         let m = &shared.metrics;
         m.source_rows_read_total.with_label_values(&[&self.group.source]).inc_by(result.rows_read);
         m.source_files_read_total.with_label_values(&[&self.group.source]).inc_by(result.files_read);
+        for reason in &result.files_skipped {
+            m.source_files_skipped_total.with_label_values(&[&self.group.source, reason.as_str()]).inc();
+        }
         let changes = self.tenants.observe(&result.tenants_seen, now, self.group.forget_tenants_after);
         for t in changes.new {
             tracing::info!(group = %self.group.name, tenant = %t, "new tenant");

@@ -92,7 +92,7 @@ pub async fn run(config: Config, opts: RunOptions, shutdown: impl Future<Output 
     }
 
     let listen = opts.listen.unwrap_or(prepared.config.listen);
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = crate::server::listen(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
 

@@ -19,6 +19,7 @@ use crate::baseline::Baselines;
 use crate::baseline::stored::{ReadMemo, Resolved, StoredCx};
 use crate::checks::{EvalContext, History};
 use crate::labels::Labels;
+use crate::sources::path_template::SkipReason;
 use crate::sources::{Partition, Source, SourceMeta, Window};
 use crate::state::{HistoryPoint, SeriesKey, Store};
 
@@ -71,6 +72,8 @@ impl RuleResult {
 pub struct GroupResult {
     pub rows_read: u64,
     pub files_read: u64,
+    /// Why each matching path that was not read was skipped.
+    pub files_skipped: Vec<SkipReason>,
     /// Tenants that had rows in this window.
     pub tenants_seen: Vec<String>,
     /// One per rule, in the group's order.
@@ -101,6 +104,7 @@ pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: Da
             return GroupResult {
                 rows_read: 0,
                 files_read: 0,
+                files_skipped: Vec::new(),
                 tenants_seen: Vec::new(),
                 rules: group
                     .rules
@@ -133,7 +137,7 @@ pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: Da
             result
         })
         .collect();
-    GroupResult { rows_read, files_read: sample.files_read, tenants_seen, rules }
+    GroupResult { rows_read, files_read: sample.files_read, files_skipped: sample.skipped, tenants_seen, rules }
 }
 
 /// The partitions read, plus an empty one for every known tenant that had

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use chrono::{DateTime, Utc};
 
-use super::path_template::{Matched, PathTemplate};
+use super::path_template::{Discovered, Matched, PathTemplate, SkipReason, Skipped};
 use super::read::{FileFormat, read_file};
 use super::read_cache::{FileStamp, Files, ReadCache};
 use super::window::{TimestampUnit, Window, select_window};
@@ -48,6 +48,16 @@ pub struct FileSourceConfig {
     /// (humantime). Default `1h`.
     #[serde(default)]
     pub partition_lateness: Option<String>,
+    /// Read files that a symlink places outside the path's root directory
+    /// (the part of `path` before its first placeholder or glob). Off by
+    /// default: a tenant-writable directory must not lead the agent elsewhere.
+    #[serde(default)]
+    pub follow_symlinks: bool,
+    /// A file modified less than this long ago is still being written and is
+    /// skipped until it settles (humantime). Default `0s`: files are written
+    /// whole (to a temporary name, then renamed).
+    #[serde(default)]
+    pub settle_time: Option<String>,
 }
 
 /// The default of `partition_lateness`.
@@ -64,6 +74,10 @@ pub struct FileSource {
     max_rows: Option<usize>,
     seed: u64,
     lateness: chrono::Duration,
+    follow_symlinks: bool,
+    settle_time: std::time::Duration,
+    /// Skipped paths already logged (each is logged once, counted every time).
+    reported: Arc<std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>>,
     /// Files of the last read, reused while unchanged (shared by the clones
     /// of this source: every group that reads it).
     cache: Arc<ReadCache>,
@@ -93,6 +107,12 @@ impl FileSourceConfig {
             max_rows: self.max_rows,
             seed: self.seed,
             lateness: chrono::Duration::from_std(lateness).unwrap_or(chrono::Duration::MAX),
+            follow_symlinks: self.follow_symlinks,
+            settle_time: match &self.settle_time {
+                None => std::time::Duration::ZERO,
+                Some(text) => crate::rules::schedule::parse_duration("settle_time", text)?,
+            },
+            reported: Arc::default(),
             cache: Arc::default(),
         })
     }
@@ -119,10 +139,22 @@ impl FileSource {
     /// With `cached`, files unchanged since the last cached read are reused.
     pub fn sample(&self, columns: &[String], window: Option<Window>, by_tenant: bool, cached: bool) -> Result<Sample, SourceError> {
         let range = window.map(|w| (w.start, w.end.checked_add_signed(self.lateness).unwrap_or(w.end)));
-        let files = self
+        let Discovered { mut files, mut skipped } = self
             .template
-            .discover(range)
+            .discover(range, self.follow_symlinks)
             .map_err(|e| SourceError::Discover { pattern: self.template.as_str().to_string(), message: e.to_string() })?;
+        if !self.settle_time.is_zero() {
+            // Real time, whatever clock the evaluation runs on: mtimes are real.
+            let settled_before = std::time::SystemTime::now() - self.settle_time;
+            files.retain(|m| {
+                let settled = FileStamp::of(&m.path).and_then(|s| s.modified).is_none_or(|t| t <= settled_before);
+                if !settled {
+                    skipped.push(Skipped { path: m.path.clone(), reason: SkipReason::Settling });
+                }
+                settled
+            });
+        }
+        self.log_skipped(&skipped);
         let mut wanted: Vec<String> = columns.to_vec();
         wanted.extend(self.timestamp.iter().cloned());
         wanted.extend(self.tenant_column.iter().cloned());
@@ -197,7 +229,19 @@ impl FileSource {
                 p.frame = sample_rows(&p.frame, max, self.seed)?;
             }
         }
-        Ok(Sample { partitions: parts, files_read, failed: failed_tenants })
+        Ok(Sample { partitions: parts, files_read, failed: failed_tenants, skipped: skipped.iter().map(|s| s.reason).collect() })
+    }
+
+    /// Log each skipped path the first time it is skipped.
+    fn log_skipped(&self, skipped: &[Skipped]) {
+        let mut reported = self.reported.lock().unwrap_or_else(|p| p.into_inner());
+        for s in skipped {
+            if s.reason == SkipReason::Settling {
+                tracing::debug!(path = %s.path.display(), "file not read yet: {}", s.reason.explain());
+            } else if reported.insert(s.path.clone()) {
+                tracing::warn!(path = %s.path.display(), reason = s.reason.as_str(), "file not read: {}", s.reason.explain());
+            }
+        }
     }
 
     /// The rows of one file in `window`, as Float64 numbers, with what they show.
@@ -206,24 +250,31 @@ impl FileSource {
             Some(ts) => select_window(&df, ts, self.timestamp_unit, window).map_err(|e| SourceError::frame(path, e))?,
             None => (df, None),
         };
-        let df = normalize_numeric(df, self.timestamp.as_deref()).map_err(|e| SourceError::frame(path, e))?;
+        let df = normalize_types(df, self.timestamp.as_deref()).map_err(|e| SourceError::frame(path, e))?;
         let modified = stamp.and_then(|s| s.modified).map(DateTime::<Utc>::from);
         let meta = SourceMeta { files: 1, rows: df.height() as u64, newest, modified };
         Ok((df, meta))
     }
 }
 
-/// Numbers become Float64 so files whose columns were inferred as integers in one
-/// and floats in another still stack; the timestamp stays Unix ms (Int64).
-fn normalize_numeric(mut df: DataFrame, timestamp: Option<&str>) -> PolarsResult<DataFrame> {
-    let numeric: Vec<PlSmallStr> = df
+/// Numbers become Float64, and dictionary-encoded strings plain strings, so
+/// files that store a column differently (integers in one, floats or decimals
+/// in another; a pandas `category` here, a string there) still stack. The
+/// timestamp stays Unix ms (Int64).
+fn normalize_types(mut df: DataFrame, timestamp: Option<&str>) -> PolarsResult<DataFrame> {
+    let casts: Vec<(PlSmallStr, DataType)> = df
         .columns()
         .iter()
-        .filter(|c| c.dtype().is_primitive_numeric() && !c.dtype().is_float() && Some(c.name().as_str()) != timestamp)
-        .map(|c| c.name().clone())
+        .filter(|c| Some(c.name().as_str()) != timestamp)
+        .filter_map(|c| match c.dtype() {
+            DataType::Float64 => None,
+            d if d.is_numeric() => Some((c.name().clone(), DataType::Float64)),
+            d if d.is_categorical() || d.is_enum() => Some((c.name().clone(), DataType::String)),
+            _ => None,
+        })
         .collect();
-    for name in numeric {
-        let cast = df.column(&name)?.cast(&DataType::Float64)?;
+    for (name, dtype) in casts {
+        let cast = df.column(&name)?.cast(&dtype)?;
         df.with_column(cast)?;
     }
     Ok(df)
@@ -330,6 +381,39 @@ mod tests {
         assert!(sample.failed[0].1.to_string().contains("b.parquet"), "{}", sample.failed[0].1);
         // Not split by tenant, the group's one read fails, named.
         assert!(s.sample(&["x".into()], None, false, true).unwrap_err().to_string().contains("b.parquet"));
+    }
+
+    #[test]
+    fn files_storing_a_column_differently_still_stack() {
+        // A category and a decimal in the Parquet file, a string and an
+        // integer in the CSV file: one frame, strings and Float64.
+        let dir = tempfile::tempdir().unwrap();
+        let types = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/types/types.parquet");
+        std::fs::copy(types, dir.path().join("a.parquet")).unwrap();
+        std::fs::write(dir.path().join("b.csv"), "cat,dec,u8\nweb,3,7\n").unwrap();
+        let s = source(dir.path(), "path: '*'");
+        let frame = &s.sample(&["cat".into(), "dec".into(), "u8".into()], None, false, true).unwrap().partitions[0].frame;
+        assert_eq!(frame.height(), 41);
+        let dtypes: Vec<String> = frame.dtypes().iter().map(|d| d.to_string()).collect();
+        assert_eq!(dtypes, ["str", "f64", "f64"]);
+    }
+
+    #[test]
+    fn a_file_still_being_written_waits_for_its_settle_time() {
+        let dir = tempfile::tempdir().unwrap();
+        for t in ["acme", "globex"] {
+            std::fs::create_dir_all(dir.path().join(t)).unwrap();
+            std::fs::write(dir.path().join(t).join("a.csv"), "x\n1\n").unwrap();
+        }
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options().write(true).open(dir.path().join("acme/a.csv")).unwrap().set_modified(an_hour_ago).unwrap();
+        let s = source(dir.path(), "{path: '{tenant}/*.csv', settle_time: 10m}");
+        let sample = s.sample(&["x".into()], None, true, true).unwrap();
+        let tenants: Vec<_> = sample.partitions.iter().map(|p| p.tenant.clone().unwrap()).collect();
+        assert_eq!(tenants, ["acme"], "globex's file was modified just now");
+        assert_eq!(sample.skipped, [SkipReason::Settling]);
+        std::fs::File::options().write(true).open(dir.path().join("globex/a.csv")).unwrap().set_modified(an_hour_ago).unwrap();
+        assert_eq!(s.sample(&["x".into()], None, true, true).unwrap().partitions.len(), 2);
     }
 
     #[test]

@@ -57,6 +57,51 @@ pub struct Matched {
     pub tenant: Option<String>,
 }
 
+/// A path that matched but is not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: SkipReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SkipReason {
+    /// The tenant part of the path is not UTF-8, so it cannot be a label.
+    TenantNotUtf8,
+    /// A symlink leads out of the template's root (see `follow_symlinks`).
+    SymlinkOutsideRoot,
+    /// Modified within the source's `settle_time`: still being written.
+    Settling,
+}
+
+impl SkipReason {
+    /// For the `reason` label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::TenantNotUtf8 => "tenant_not_utf8",
+            SkipReason::SymlinkOutsideRoot => "symlink_outside_root",
+            SkipReason::Settling => "settling",
+        }
+    }
+
+    pub fn explain(self) -> &'static str {
+        match self {
+            SkipReason::TenantNotUtf8 => "its tenant directory's name is not UTF-8, so it cannot be a tenant label",
+            SkipReason::SymlinkOutsideRoot => {
+                "a symlink leads out of the source's root directory; set `follow_symlinks: true` on the source to read it"
+            }
+            SkipReason::Settling => "modified within the source's settle_time: still being written, read once it settles",
+        }
+    }
+}
+
+/// What a search found.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub files: Vec<Matched>,
+    pub skipped: Vec<Skipped>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     #[error("unclosed `{{` in path template")]
@@ -190,9 +235,12 @@ impl PathTemplate {
     }
 
     /// Matching files (regular files only), sorted, with the tenant each
-    /// belongs to. With a range, only partitions that can hold its rows are searched.
-    pub fn discover(&self, range: Option<(DateTime<Utc>, DateTime<Utc>)>) -> Result<Vec<Matched>, TemplateError> {
-        let mut out = BTreeSet::new();
+    /// belongs to. With a range, only partitions that can hold its rows are
+    /// searched. Unless `follow_symlinks`, a file whose real path is outside
+    /// the template's root is skipped, as is one whose tenant is not UTF-8.
+    pub fn discover(&self, range: Option<(DateTime<Utc>, DateTime<Utc>)>, follow_symlinks: bool) -> Result<Discovered, TemplateError> {
+        let (mut files, mut skipped) = (BTreeSet::new(), BTreeSet::new());
+        let root = (!follow_symlinks).then(|| self.root().canonicalize().ok()).flatten();
         for pattern in self.globs(range) {
             for entry in glob::glob(&pattern).map_err(|e| TemplateError::Glob(e.to_string()))? {
                 let path = entry.map_err(|e| TemplateError::List(e.to_string()))?;
@@ -200,11 +248,61 @@ impl PathTemplate {
                 if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
                     continue;
                 }
-                let tenant = if self.has_tenant { self.tenant_of(&path) } else { None };
-                out.insert(Matched { path, tenant });
+                if let Some(root) = &root
+                    && !path.canonicalize().is_ok_and(|real| real.starts_with(root))
+                {
+                    skipped.insert(Skipped { path, reason: SkipReason::SymlinkOutsideRoot });
+                    continue;
+                }
+                let tenant = if self.has_tenant {
+                    match self.tenant_of(&path) {
+                        Some(t) => Some(t),
+                        None => {
+                            skipped.insert(Skipped { path, reason: SkipReason::TenantNotUtf8 });
+                            continue;
+                        }
+                    }
+                } else {
+                    None
+                };
+                files.insert(Matched { path, tenant });
             }
         }
-        Ok(out.into_iter().collect())
+        skipped.extend(self.non_utf8_tenants());
+        Ok(Discovered { files: files.into_iter().collect(), skipped: skipped.into_iter().collect() })
+    }
+
+    /// Tenant directories whose names are not UTF-8: globbing passes over
+    /// them without a word, so the directories that hold tenants are listed.
+    fn non_utf8_tenants(&self) -> Vec<Skipped> {
+        let Some(i) = self.parts.iter().position(|p| *p == Part::Tenant) else { return Vec::new() };
+        let before = PathTemplate { parts: self.parts[..i].to_vec(), ..self.clone() }.glob_for(None);
+        let parents: Vec<PathBuf> = match before.rsplit_once('/') {
+            Some(("", _)) => vec![PathBuf::from("/")],
+            Some((dir, _)) => glob::glob(dir).map(|g| g.filter_map(Result::ok).collect()).unwrap_or_default(),
+            None => vec![PathBuf::from(".")],
+        };
+        parents
+            .iter()
+            .filter_map(|dir| std::fs::read_dir(dir).ok())
+            .flat_map(|entries| entries.filter_map(Result::ok))
+            .filter(|e| e.file_name().to_str().is_none())
+            .map(|e| Skipped { path: e.path(), reason: SkipReason::TenantNotUtf8 })
+            .collect()
+    }
+
+    /// The directory every match is under: the template up to the last `/`
+    /// before its first glob character or placeholder.
+    fn root(&self) -> PathBuf {
+        let literal: String = match self.parts.first() {
+            Some(Part::Glob(g)) => g.chars().take_while(|c| !matches!(c, '*' | '?' | '[')).collect(),
+            _ => String::new(),
+        };
+        match literal.rsplit_once('/') {
+            Some(("", _)) => PathBuf::from("/"),
+            Some((dir, _)) => PathBuf::from(dir),
+            None => PathBuf::from("."),
+        }
     }
 
     fn tenant_of(&self, path: &Path) -> Option<String> {
@@ -313,13 +411,45 @@ mod tests {
         let template = format!("{}/{{tenant}}/features/dt={{date}}/*.parquet", dir.path().display());
         let t = PathTemplate::parse(&template).unwrap();
         assert!(t.has_tenant() && t.has_date());
-        let found = t.discover(None).unwrap();
+        let found = t.discover(None, false).unwrap().files;
         let tenants: Vec<_> = found.iter().map(|m| m.tenant.clone().unwrap()).collect();
         assert_eq!(tenants, ["acme", "globex"]);
         // A window on 2 November opens only that day's partitions.
-        let nov2 = t.discover(Some((at("2026-11-02T10:00:00Z"), at("2026-11-02T11:00:00Z")))).unwrap();
+        let nov2 = t.discover(Some((at("2026-11-02T10:00:00Z"), at("2026-11-02T11:00:00Z"))), false).unwrap().files;
         assert_eq!(nov2.len(), 1);
         assert_eq!(nov2[0].tenant.as_deref(), Some("globex"));
+    }
+
+    #[test]
+    fn symlinks_out_of_the_root_and_non_utf8_tenants_are_skipped_by_name() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (lake, outside) = (dir.path().join("lake"), dir.path().join("secrets"));
+        for d in [lake.join("acme"), lake.join("globex"), outside.clone()] {
+            std::fs::create_dir_all(&d).unwrap();
+        }
+        std::fs::write(lake.join("acme/a.csv"), "x\n1\n").unwrap();
+        std::fs::write(outside.join("passwd.csv"), "x\n1\n").unwrap();
+        // A link out of the lake (a tenant directory is often tenant-writable),
+        // and one inside it, which is fine.
+        std::os::unix::fs::symlink(outside.join("passwd.csv"), lake.join("globex/a.csv")).unwrap();
+        std::os::unix::fs::symlink(lake.join("acme/a.csv"), lake.join("globex/b.csv")).unwrap();
+        let bad_name = lake.join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+        std::fs::create_dir_all(&bad_name).unwrap();
+        std::fs::write(bad_name.join("a.csv"), "x\n1\n").unwrap();
+
+        let t = PathTemplate::parse(&format!("{}/{{tenant}}/*.csv", lake.display())).unwrap();
+        let found = t.discover(None, false).unwrap();
+        let files: Vec<_> = found.files.iter().map(|m| m.path.strip_prefix(&lake).unwrap().to_path_buf()).collect();
+        assert_eq!(files, [PathBuf::from("acme/a.csv"), PathBuf::from("globex/b.csv")]);
+        let skipped: Vec<_> = found.skipped.iter().map(|s| (s.path.file_name().unwrap().to_owned(), s.reason)).collect();
+        assert_eq!(skipped.len(), 2);
+        assert!(skipped.contains(&("a.csv".into(), SkipReason::SymlinkOutsideRoot)));
+        assert!(skipped.contains(&(std::ffi::OsStr::from_bytes(b"caf\xe9").to_owned(), SkipReason::TenantNotUtf8)));
+        // Following symlinks is a choice the source makes explicitly.
+        let followed = t.discover(None, true).unwrap();
+        assert_eq!(followed.files.len(), 3);
+        assert_eq!(followed.skipped.len(), 1);
     }
 
     #[test]
