@@ -147,17 +147,22 @@ fn read_format(path: &Path, format: FileFormat, columns: Option<&[String]>) -> R
         }
         FileFormat::Jsonl => {
             check_json_depth(path, open()?)?;
-            let df = JsonReader::new(open()?)
-                .with_json_format(JsonFormat::JsonLines)
-                .finish()
-                .map_err(corrupt)?;
+            let reader = JsonReader::new(open()?).with_json_format(JsonFormat::JsonLines);
             match columns {
+                // Only the fields asked for are built into columns: a list of
+                // 300 items per line beside them costs parsing, not memory.
                 Some(cols) => {
-                    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+                    let inferred = polars::io::ndjson::infer_schema(&mut BufReader::new(open()?), std::num::NonZeroUsize::new(100))
+                        .map_err(corrupt)?;
+                    let names: Vec<String> = inferred.iter_names().map(|n| n.to_string()).collect();
                     require_columns(path, cols, &names)?;
-                    df.select(cols.iter().map(|c| PlSmallStr::from(c.as_str()))).map_err(corrupt)?
+                    let schema: Schema = cols
+                        .iter()
+                        .filter_map(|c| inferred.get(c.as_str()).map(|dt| Field::new(c.as_str().into(), dt.clone())))
+                        .collect();
+                    reader.with_schema(Arc::new(schema)).finish().map_err(corrupt)?
                 }
-                None => df,
+                None => reader.finish().map_err(corrupt)?,
             }
         }
     };
