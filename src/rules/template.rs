@@ -137,6 +137,30 @@ mod tests {
     }
 
     #[test]
+    fn memory_amplifying_templates_run_out_of_fuel_not_memory() {
+        // Regression: a template that doubles a string 40 times asked for a
+        // terabyte. minijinja's fuel charges every byte it creates, so the
+        // data one rendering makes is bounded by TEMPLATE_FUEL x 64 bytes
+        // (16 MiB), and so is its time.
+        let doubling = "{% set s = 'xxxxxxxx' %}".to_string() + &"{% set s = s ~ s %}".repeat(40) + "{{ s | length }}";
+        let cases = [
+            ("unrolled", doubling),
+            ("namespace", "{% set ns = namespace(s='xxxxxxxx') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}".into()),
+            ("macro", "{% macro d(s, n) %}{% if n > 0 %}{{ d(s ~ s, n - 1) }}{% else %}{{ s | length }}{% endif %}{% endmacro %}{{ d('xxxxxxxx', 40) }}".into()),
+            ("replace", "{{ 'x' ".to_string() + &"| replace('x', 'xxxxxxxxxxxxxxxx') ".repeat(10) + "| length }}"),
+            ("join", "{{ (['xxxxxxxxxxxxxxxx'] * 2000000) | join('') | length }}".into()),
+        ];
+        let empty = BTreeMap::new();
+        let ctx = TemplateContext { value: None, values: &BTreeMap::new(), labels: &empty };
+        for (name, source) in cases {
+            let mut t = Templates::new();
+            t.add(name.into(), source).unwrap();
+            let out = t.render(name, &ctx);
+            assert!(out.starts_with("<template error:") && out.contains("fuel"), "{name}: {out}");
+        }
+    }
+
+    #[test]
     fn syntax_errors_are_reported_and_render_errors_are_visible() {
         let mut t = Templates::new();
         assert!(t.add("bad".into(), "{{ value | round(3) ".into()).is_err());
