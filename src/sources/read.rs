@@ -1,11 +1,11 @@
 //! Reading one data file (Parquet, CSV, JSON lines) into a DataFrame, reading
 //! only the columns asked for.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
 use serde::Deserialize;
 
@@ -57,8 +57,7 @@ pub const MAX_JSON_DEPTH: usize = 64;
 
 /// Refuse a JSON-lines file with a record nested deeper than [`MAX_JSON_DEPTH`],
 /// naming its line; one streaming pass over the bytes, strings skipped.
-fn check_json_depth(path: &Path, file: File) -> Result<(), ReadError> {
-    use std::io::Read;
+fn check_json_depth(path: &Path, file: impl Read) -> Result<(), ReadError> {
     let (mut depth, mut in_string, mut escaped, mut line) = (0usize, false, false, 1u64);
     let mut buf = [0u8; 64 * 1024];
     let mut reader = BufReader::new(file);
@@ -102,15 +101,40 @@ fn check_json_depth(path: &Path, file: File) -> Result<(), ReadError> {
     }
 }
 
-/// Read `columns` (all when `None`) of one file.
+/// How a file's bytes reach the parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Read into memory, then parsed: a file truncated meanwhile (a pipeline
+    /// rewriting it in place) is at worst a parse error. What the agent does.
+    Copied,
+    /// Memory-mapped: no copy, but a file truncated while it is parsed kills
+    /// the process (SIGBUS). Only for one-shot commands on the user's own files.
+    Mapped,
+}
+
+/// Read `columns` (all when `None`) of one file, copied into memory first.
 pub fn read_file(path: &Path, format: Option<FileFormat>, columns: Option<&[String]>) -> Result<DataFrame, ReadError> {
+    read_file_with(path, format, columns, Access::Copied)
+}
+
+/// [`read_file`] with a choice of [`Access`].
+pub fn read_file_with(path: &Path, format: Option<FileFormat>, columns: Option<&[String]>, access: Access) -> Result<DataFrame, ReadError> {
     let format = format
         .or_else(|| FileFormat::from_path(path))
         .ok_or_else(|| ReadError::UnknownFormat { path: path.to_path_buf() })?;
-    crate::util::fs::check_regular(path).map_err(|source| ReadError::Open { path: path.to_path_buf(), source })?;
+    let open = || crate::util::fs::open_regular(path).map_err(|source| ReadError::Open { path: path.to_path_buf(), source });
+    let parse_copy = || {
+        let mut bytes = Vec::new();
+        open()?.read_to_end(&mut bytes).map_err(|source| ReadError::Open { path: path.to_path_buf(), source })?;
+        parse(path, format, columns, || Ok(Cursor::new(bytes.as_slice())))
+    };
     // A file the reader cannot cope with must fail alone, not take the
     // evaluation (or the command) down with it.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_format(path, format, columns))).unwrap_or_else(|panic| {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match access {
+        Access::Copied => parse_copy(),
+        Access::Mapped => parse(path, format, columns, open),
+    }))
+    .unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
@@ -120,12 +144,17 @@ pub fn read_file(path: &Path, format: Option<FileFormat>, columns: Option<&[Stri
     })
 }
 
-fn read_format(path: &Path, format: FileFormat, columns: Option<&[String]>) -> Result<DataFrame, ReadError> {
+/// Parse one file whose bytes `input` gives (each call from the start).
+fn parse<R: MmapBytesReader>(
+    path: &Path,
+    format: FileFormat,
+    columns: Option<&[String]>,
+    input: impl Fn() -> Result<R, ReadError>,
+) -> Result<DataFrame, ReadError> {
     let corrupt = |source| ReadError::Corrupt { path: path.to_path_buf(), format, source };
-    let open = || crate::util::fs::open_regular(path).map_err(|source| ReadError::Open { path: path.to_path_buf(), source });
     let df = match format {
         FileFormat::Parquet => {
-            let mut reader = ParquetReader::new(open()?);
+            let mut reader = ParquetReader::new(input()?);
             if let Some(cols) = columns {
                 let schema = reader.schema().map_err(corrupt)?;
                 let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
@@ -135,24 +164,24 @@ fn read_format(path: &Path, format: FileFormat, columns: Option<&[String]>) -> R
         }
         FileFormat::Csv => {
             if let Some(cols) = columns {
-                require_columns(path, cols, &csv_header(path)?)?;
+                require_columns(path, cols, &csv_header(path, input()?)?)?;
             }
             CsvReadOptions::default()
                 .with_has_header(true)
                 .with_columns(columns.map(|c| c.iter().map(|s| PlSmallStr::from(s.as_str())).collect::<Arc<[_]>>()))
                 .map_parse_options(|o| o.with_try_parse_dates(true))
-                .try_into_reader_with_file_path(Some(path.to_path_buf()))
-                .and_then(|r| r.finish())
+                .into_reader_with_file_handle(input()?)
+                .finish()
                 .map_err(corrupt)?
         }
         FileFormat::Jsonl => {
-            check_json_depth(path, open()?)?;
-            let reader = JsonReader::new(open()?).with_json_format(JsonFormat::JsonLines);
+            check_json_depth(path, input()?)?;
+            let reader = JsonReader::new(input()?).with_json_format(JsonFormat::JsonLines);
             match columns {
                 // Only the fields asked for are built into columns: a list of
                 // 300 items per line beside them costs parsing, not memory.
                 Some(cols) => {
-                    let inferred = polars::io::ndjson::infer_schema(&mut BufReader::new(open()?), std::num::NonZeroUsize::new(100))
+                    let inferred = polars::io::ndjson::infer_schema(&mut BufReader::new(input()?), std::num::NonZeroUsize::new(100))
                         .map_err(corrupt)?;
                     let names: Vec<String> = inferred.iter_names().map(|n| n.to_string()).collect();
                     require_columns(path, cols, &names)?;
@@ -181,8 +210,7 @@ fn require_columns(path: &Path, wanted: &[String], available: &[String]) -> Resu
 }
 
 /// Column names from a CSV header line (simple quoting only: the header, not the data).
-fn csv_header(path: &Path) -> Result<Vec<String>, ReadError> {
-    let file = crate::util::fs::open_regular(path).map_err(|source| ReadError::Open { path: path.to_path_buf(), source })?;
+fn csv_header(path: &Path, file: impl Read) -> Result<Vec<String>, ReadError> {
     let mut line = String::new();
     BufReader::new(file)
         .read_line(&mut line)
