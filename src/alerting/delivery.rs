@@ -76,10 +76,11 @@ impl Worker {
         let kind = self.notifier.kind();
         let count = |result: &str| self.metrics.notifications_total.with_label_values(&[&self.receiver, kind, result]).inc();
         let n = &p.notification;
+        let key = p.idempotency_key(&self.receiver, &self.integration);
         let title = n.title();
         let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(60));
         loop {
-            let outcome = self.notifier.send(n).await;
+            let outcome = self.notifier.send(n, &key).await;
             let done = match outcome {
                 Ok(()) => {
                     count("success");
@@ -114,12 +115,27 @@ impl Worker {
                 }
             };
             if done {
-                let store = self.store.clone();
-                let id = p.id;
-                if let Err(e) = tokio::task::spawn_blocking(move || store.remove_pending(id)).await.expect("no panic") {
-                    tracing::error!(receiver = %self.receiver, integration = kind, error = %e, "cannot remove a delivered notification from the outbox; it may be sent again");
-                }
+                self.remove_delivered(p.id, token).await;
                 return;
+            }
+        }
+    }
+
+    /// Take a delivered notification out of the outbox. Until that is
+    /// written (a full disk, say) the worker retries it rather than moving
+    /// on: the next read of the outbox would send it again.
+    async fn remove_delivered(&self, id: i64, token: &CancellationToken) {
+        let kind = self.notifier.kind();
+        loop {
+            let store = self.store.clone();
+            let Err(e) = tokio::task::spawn_blocking(move || store.remove_pending(id)).await.expect("no panic") else { return };
+            tracing::error!(receiver = %self.receiver, integration = kind, error = %e, retry_in = ?STATE_RETRY, "cannot remove a delivered notification from the outbox; will try again");
+            tokio::select! {
+                _ = tokio::time::sleep(STATE_RETRY) => {}
+                _ = token.cancelled() => {
+                    tracing::warn!(receiver = %self.receiver, integration = kind, "shutting down with a delivered notification still in the outbox: it is sent again at the next start");
+                    return;
+                }
             }
         }
     }
