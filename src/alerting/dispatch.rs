@@ -154,6 +154,7 @@ impl Dispatcher {
 
     /// The alerts of `rule` after an evaluation (pending ones are ignored).
     pub fn ingest(&mut self, rule: &str, alerts: &[Alert], now: DateTime<Utc>) {
+        self.clamp_to(now);
         let mut seen = BTreeSet::new();
         for a in alerts.iter().filter(|a| a.state != AlertState::Pending) {
             let fp = fingerprint(&a.labels);
@@ -193,9 +194,20 @@ impl Dispatcher {
         self.groups.values().map(|g| g.next_flush).min()
     }
 
+    /// A group is never due further ahead than its longest wait: past that,
+    /// the wall clock went back (NTP, a restored VM), and the group would sit
+    /// silent for as long as the jump.
+    fn clamp_to(&mut self, now: DateTime<Utc>) {
+        for g in self.groups.values_mut() {
+            let latest = now + chrono(g.route.group_wait.max(g.route.group_interval));
+            g.next_flush = g.next_flush.min(latest);
+        }
+    }
+
     /// Flush every group that is due at `now`. The caller stores the result
     /// (log entries and notifications in one transaction) before delivering.
     pub fn flush_due(&mut self, now: DateTime<Utc>) -> Vec<Outgoing> {
+        self.clamp_to(now);
         let due: Vec<String> = self.groups.iter().filter(|(_, g)| g.next_flush <= now).map(|(k, _)| k.clone()).collect();
         if due.is_empty() {
             return Vec::new();

@@ -142,6 +142,19 @@ const SCENARIOS: &[Scenario] = &[
             ])),
         ],
     },
+    Scenario {
+        name: "the wall clock going back an hour does not hold a group for the hour",
+        route: ROOT,
+        inhibit: "[]",
+        receivers: &[("oncall", &[true])],
+        steps: &[
+            (0, Fire("Drift", "acme/age")),
+            (30, Expect(&["oncall#0: [FIRING:1] Drift tenant=acme [acme/age]"])),
+            (-3600, Resolve("Drift", "acme/age")),
+            (-3301, Expect(&[])),
+            (-3300, Expect(&["oncall#0: [RESOLVED] Drift tenant=acme [resolved: acme/age]"])),
+        ],
+    },
 ];
 
 fn at(secs: i64) -> DateTime<Utc> {
