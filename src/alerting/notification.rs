@@ -28,11 +28,17 @@ impl Status {
 
 /// An alert's identity: FNV-1a (64 bit) over its sorted labels, as hex.
 pub fn fingerprint(labels: &Labels) -> String {
+    stable_hash(labels.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]))
+}
+
+/// 64-bit FNV-1a of `parts`, each followed by 0xff, as 16 hex digits: the
+/// same in every build and on every machine.
+pub fn stable_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut h = OFFSET;
-    for (k, v) in labels {
-        for b in k.bytes().chain([0xff]).chain(v.bytes()).chain([0xff]) {
+    for part in parts {
+        for b in part.bytes().chain([0xff]) {
             h ^= u64::from(b);
             h = h.wrapping_mul(PRIME);
         }

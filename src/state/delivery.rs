@@ -21,6 +21,17 @@ pub struct Pending {
     pub created_at: DateTime<Utc>,
 }
 
+impl Pending {
+    /// The same for every attempt at this notification, across restarts:
+    /// receivers that see it twice (an acknowledgement lost to a crash) can
+    /// tell a retry from a new message.
+    pub fn idempotency_key(&self, receiver: &str, integration: &str) -> String {
+        let n = &self.notification;
+        let created = self.created_at.timestamp_millis().to_string();
+        crate::alerting::notification::stable_hash([receiver, integration, n.group_key.as_str(), n.status().as_str(), created.as_str()])
+    }
+}
+
 impl Store {
     /// Store a flush: log entries and notifications together.
     pub fn enqueue(&self, outgoing: &[Outgoing], now: DateTime<Utc>) -> Result<(), StateError> {

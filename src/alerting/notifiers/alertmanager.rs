@@ -47,7 +47,7 @@ impl AlertmanagerConfig {
 impl AlertmanagerNotifier {
     /// Push `alerts` (as made by [`am_alert`]).
     pub async fn push(&self, alerts: &[Value]) -> Result<(), DeliveryError> {
-        http::post_json(&self.client, &self.endpoint, &Value::Array(alerts.to_vec()), "alertmanager").await
+        http::post_json(&self.client, &self.endpoint, &Value::Array(alerts.to_vec()), "alertmanager", None).await
     }
 
     pub fn endpoint(&self) -> &str {

@@ -161,8 +161,13 @@ impl EmailConfig {
 }
 
 impl EmailNotifier {
-    pub fn message(&self, n: &GroupNotification) -> Result<Message, DeliveryError> {
-        let mut b = Message::builder().from(self.from.clone()).subject(self.templates.render("subject", n).replace('\n', " "));
+    /// The message; its `Message-ID` comes from `key`, so mail clients show
+    /// a message re-sent after a lost acknowledgement once.
+    pub fn message(&self, n: &GroupNotification, key: &str) -> Result<Message, DeliveryError> {
+        let mut b = Message::builder()
+            .from(self.from.clone())
+            .message_id(Some(format!("<{key}@mlwatch>")))
+            .subject(self.templates.render("subject", n).replace('\n', " "));
         for to in &self.to {
             b = b.to(to.clone());
         }
@@ -170,8 +175,8 @@ impl EmailNotifier {
         b.multipart(body).map_err(|e| DeliveryError::permanent(format!("email: cannot build the message: {e}")))
     }
 
-    pub async fn send(&self, n: &GroupNotification) -> Result<(), DeliveryError> {
-        let message = self.message(n)?;
+    pub async fn send(&self, n: &GroupNotification, key: &str) -> Result<(), DeliveryError> {
+        let message = self.message(n, key)?;
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
             // A rejected message, or TLS that cannot be had (no STARTTLS where

@@ -29,8 +29,12 @@ pub fn check_url(url: &str, field: &str) -> Result<(), String> {
 /// POST `body`. The receiver's answer is quoted in errors with the URL's
 /// secrets (see [`Redactor::url`]) removed. 2xx is success; 429 is retried after `Retry-After`; other 4xx
 /// are permanent; 5xx, timeouts and connection errors are retried.
-pub async fn post_json(client: &reqwest::Client, url: &str, body: &Value, what: &str) -> Result<(), DeliveryError> {
-    let resp = client.post(url).json(body).send().await.map_err(|e| {
+pub async fn post_json(client: &reqwest::Client, url: &str, body: &Value, what: &str, idempotency_key: Option<&str>) -> Result<(), DeliveryError> {
+    let mut request = client.post(url).json(body);
+    if let Some(key) = idempotency_key {
+        request = request.header("Idempotency-Key", key);
+    }
+    let resp = request.send().await.map_err(|e| {
         let why = if e.is_timeout() { "timed out" } else if e.is_connect() { "connection failed" } else { "request failed" };
         DeliveryError::transient(format!("{what}: {why}"))
     })?;
@@ -75,7 +79,7 @@ mod tests {
         let base = echoing_receiver().await;
         let url = format!("{base}/hooks/T0001/s3cretT0ken-abcdef?sig=also-secret-99");
         let client = client(Duration::from_secs(30)).unwrap();
-        let err = post_json(&client, &url, &serde_json::json!({}), "webhook").await.unwrap_err();
+        let err = post_json(&client, &url, &serde_json::json!({}), "webhook", None).await.unwrap_err();
         assert_eq!(err.message, "webhook: HTTP 404: Cannot POST <redacted>");
         assert!(err.permanent);
     }

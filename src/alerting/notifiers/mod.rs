@@ -78,11 +78,13 @@ impl Notifier {
         }
     }
 
-    pub async fn send(&self, n: &GroupNotification) -> Result<(), DeliveryError> {
+    /// Send `n`; `key` is the same for every attempt at it (webhooks get it
+    /// as `Idempotency-Key`, e-mail in its `Message-ID`).
+    pub async fn send(&self, n: &GroupNotification, key: &str) -> Result<(), DeliveryError> {
         match self {
             Notifier::Slack(s) => s.send(n).await,
-            Notifier::Email(s) => s.send(n).await,
-            Notifier::Webhook(s) => s.send(n).await,
+            Notifier::Email(s) => s.send(n, key).await,
+            Notifier::Webhook(s) => s.send(n, key).await,
             Notifier::Stdout(s) => s.send(n),
         }
     }

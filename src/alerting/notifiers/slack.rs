@@ -115,7 +115,7 @@ impl SlackNotifier {
         if let Some(t) = *next {
             tokio::time::sleep_until(t).await;
         }
-        let result = http::post_json(&self.client, self.url.expose(), &body, "slack").await;
+        let result = http::post_json(&self.client, self.url.expose(), &body, "slack", None).await;
         *next = Some(Instant::now() + MIN_GAP);
         result
     }

@@ -55,8 +55,8 @@ impl WebhookConfig {
 }
 
 impl WebhookNotifier {
-    pub async fn send(&self, n: &GroupNotification) -> Result<(), DeliveryError> {
-        http::post_json(&self.client, self.url.expose(), &payload(n, self.max_alerts), "webhook").await
+    pub async fn send(&self, n: &GroupNotification, key: &str) -> Result<(), DeliveryError> {
+        http::post_json(&self.client, self.url.expose(), &payload(n, self.max_alerts), "webhook", Some(key)).await
     }
 }
 
