@@ -127,10 +127,7 @@ impl GroupTask {
     /// One evaluation, of the window ending at `now`. Returns false when
     /// shutdown interrupted it.
     async fn evaluate_once(&mut self, token: &CancellationToken, now: DateTime<Utc>) -> bool {
-        let timeout = self.group.timeout.unwrap_or_else(|| {
-            let next = self.group.schedule.next_after(now).unwrap_or(now);
-            (next - now).to_std().unwrap_or_default().max(std::time::Duration::from_secs(1))
-        });
+        let timeout = self.group.timeout.unwrap_or_else(|| self.group.schedule.period_after(now).max(std::time::Duration::from_secs(1)));
         let known = self.tenants.known(now, self.group.forget_tenants_after);
         let (group, source, shared) = (self.group.clone(), self.source.clone(), self.shared.clone());
         let span = tracing::info_span!("evaluate", group = %self.group.name);

@@ -39,7 +39,7 @@ pub struct Group {
     pub file: PathBuf,
     pub source: String,
     pub schedule: Schedule,
-    /// How long one evaluation may take; `None`: until the next scheduled one.
+    /// How long one evaluation may take; `None`: the schedule's period.
     pub timeout: Option<Duration>,
     pub window: Option<Duration>,
     pub per_tenant: bool,

@@ -30,8 +30,8 @@ pub struct RawGroup {
     /// Cron expression with seconds (`0 */15 * * * *`), instead of `interval`.
     #[serde(default)]
     pub schedule: Option<Spanned<String>>,
-    /// How long one evaluation may take (humantime); by default, until the
-    /// next scheduled one. An evaluation that overruns is reported as failing.
+    /// How long one evaluation may take (humantime); by default the interval
+    /// (for cron, the gap between runs). One that overruns is reported as failing.
     #[serde(default)]
     pub timeout: Option<Spanned<String>>,
     /// How far back from now rows are read (humantime); all rows when absent.

@@ -40,6 +40,24 @@ impl Schedule {
     }
 }
 
+impl Schedule {
+    /// The time between the next two evaluations after `after` (the
+    /// interval; for cron, the gap it has then). Zero when there are none.
+    pub fn period_after(&self, after: DateTime<Utc>) -> Duration {
+        match self {
+            Schedule::Every(d) => *d,
+            Schedule::Cron(_) => {
+                let first = self.next_after(after);
+                let second = first.and_then(|t| self.next_after(t));
+                match (first, second) {
+                    (Some(a), Some(b)) => (b - a).to_std().unwrap_or_default(),
+                    _ => Duration::ZERO,
+                }
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for Schedule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -74,6 +92,14 @@ mod tests {
         let s = Schedule::cron("0 */15 * * * *").unwrap();
         assert_eq!(s.next_after(at("2026-11-28T10:07:00Z")), Some(at("2026-11-28T10:15:00Z")));
         assert!(Schedule::cron("*/15 * * *").unwrap_err().contains("invalid cron expression"));
+    }
+
+    #[test]
+    fn the_period_is_the_gap_between_runs_not_the_wait_for_the_next() {
+        let almost = at("2026-11-28T10:14:59Z");
+        assert_eq!(Schedule::Every(Duration::from_secs(900)).period_after(almost), Duration::from_secs(900));
+        let hourly = Schedule::cron("0 0 * * * *").unwrap();
+        assert_eq!(hourly.period_after(almost), Duration::from_secs(3600));
     }
 
     #[test]
