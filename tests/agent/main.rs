@@ -12,6 +12,7 @@ mod alertmanager;
 mod api;
 mod delivery;
 mod email;
+mod faults;
 mod prometheus;
 mod reload;
 mod restart;

@@ -68,9 +68,15 @@ impl Agent {
 
     /// Like [`Agent::start`], logging at `level`.
     pub async fn start_at_level(config: &Path, level: &str) -> Agent {
+        Agent::start_with(config, level, &[]).await
+    }
+
+    /// Like [`Agent::start_at_level`], with extra environment variables.
+    pub async fn start_with(config: &Path, level: &str, env: &[(&str, &str)]) -> Agent {
         let mut child = Command::new(bin())
             .args(["--log-format", "json", "--log-level", level, "run", "--listen", "127.0.0.1:0", "--config"])
             .arg(config)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -167,6 +173,8 @@ pub struct Received {
     pub status: u16,
     pub body: serde_json::Value,
     pub at: Instant,
+    /// The `Idempotency-Key` header: the same for every attempt at one notification.
+    pub key: Option<String>,
 }
 
 /// How a stand-in answers one request.
@@ -181,6 +189,8 @@ pub enum Reply {
     Slow(Duration),
     /// Never answer.
     Hold,
+    /// Answer 200 once the test notifies this (recorded as 200 on arrival).
+    Gate(Arc<tokio::sync::Notify>),
 }
 
 impl From<u16> for Reply {
@@ -205,15 +215,17 @@ impl StandIn {
     pub async fn scripted(script: Vec<Reply>) -> StandIn {
         use axum::{Router, extract::State, http::StatusCode, response::IntoResponse, routing::post};
         type Shared = (Arc<Mutex<Vec<Received>>>, Arc<Mutex<std::collections::VecDeque<Reply>>>);
-        async fn hook(State((got, script)): State<Shared>, body: String) -> axum::response::Response {
+        async fn hook(State((got, script)): State<Shared>, headers: axum::http::HeaderMap, body: String) -> axum::response::Response {
+            let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(String::from);
             let reply = script.lock().unwrap().pop_front().unwrap_or(Reply::Status(200));
             let body = serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body));
             let status = match &reply {
                 Reply::Status(s) | Reply::Error(s, _) => *s,
+                Reply::Gate(_) => 200,
                 Reply::RetryAfter(_) => 429,
                 Reply::Slow(_) | Reply::Hold => 0,
             };
-            got.lock().unwrap().push(Received { status, body, at: Instant::now() });
+            got.lock().unwrap().push(Received { status, body, at: Instant::now(), key });
             match reply {
                 Reply::Status(s) => (StatusCode::from_u16(s).unwrap(), if s == 200 { "ok" } else { "injected_failure" }).into_response(),
                 Reply::Error(s, text) => (StatusCode::from_u16(s).unwrap(), text).into_response(),
@@ -225,6 +237,10 @@ impl StandIn {
                     (StatusCode::OK, "ok").into_response()
                 }
                 Reply::Hold => std::future::pending().await,
+                Reply::Gate(gate) => {
+                    gate.notified().await;
+                    (StatusCode::OK, "ok").into_response()
+                }
             }
         }
         let received = Arc::new(Mutex::new(Vec::new()));
