@@ -1,5 +1,5 @@
 //! Pushing to a real Alertmanager (Debian's `prometheus-alertmanager`) on
-//! 127.0.0.1: the alert shows up there, then resolves.
+//! 127.0.0.1: down at first, then up; the alert shows up there, then resolves.
 
 use std::process::{Command, Stdio};
 
@@ -15,6 +15,18 @@ async fn alerts_are_pushed_to_alertmanager_and_resolve_there() {
     write_csv(&dir.path().join("data/current.csv"), "x", drifted());
     std::fs::write(dir.path().join("am.yml"), "route: { receiver: blackhole }\nreceivers: [{ name: blackhole }]\n").unwrap();
     let port = free_port();
+    let am = format!("http://127.0.0.1:{port}");
+    let receivers = format!("  - name: oncall\n    alertmanager: [{{ url: \"{am}\" }}]\n");
+    write_agent_config(dir.path(), r#"{ external_url: "http://mlwatch.test" }"#, "{ receiver: oncall }", &receivers, DRIFT_GROUP);
+    let agent = Agent::start(&dir.path().join("mlwatch.yaml")).await;
+
+    // Alertmanager is down at first: pushes fail and are counted...
+    wait_for("pushes to a down Alertmanager to fail", async || {
+        let failed = agent.metric(r#"mlwatch_notifications_total{integration="alertmanager",receiver="oncall",result="failure"}"#).await?;
+        (failed >= 2.0).then_some(())
+    })
+    .await;
+    // ...and once it is up, the next evaluation's push brings it the alert.
     let _am = Service(
         Command::new(binary)
             .arg(format!("--config.file={}", dir.path().join("am.yml").display()))
@@ -26,10 +38,6 @@ async fn alerts_are_pushed_to_alertmanager_and_resolve_there() {
             .spawn()
             .unwrap(),
     );
-    let am = format!("http://127.0.0.1:{port}");
-    let receivers = format!("  - name: oncall\n    alertmanager: [{{ url: \"{am}\" }}]\n");
-    write_agent_config(dir.path(), r#"{ external_url: "http://mlwatch.test" }"#, "{ receiver: oncall }", &receivers, DRIFT_GROUP);
-    let agent = Agent::start(&dir.path().join("mlwatch.yaml")).await;
 
     let alerts_url = format!("{am}/api/v2/alerts");
     let active = wait_for("Alertmanager to hold the alert", async || {
