@@ -184,7 +184,11 @@ fn key_before(text: &str, line: u64, column: u64) -> Option<&str> {
     let row = text.lines().nth(line.checked_sub(1)? as usize)?;
     let before: String = row.chars().take(column.saturating_sub(1) as usize).collect();
     let trimmed = before.trim_end().strip_suffix(':')?;
-    let start = trimmed.rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).map(|i| i + 1).unwrap_or(0);
+    let start = trimmed
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let key = &trimmed[start..];
     if key.is_empty() { None } else { row.find(key).map(|i| &row[i..i + key.len()]) }
 }
@@ -238,6 +242,14 @@ mod tests {
         let err = parse_yaml::<Vec<u32>>(Path::new("r.yaml"), &text).unwrap_err();
         assert!(err.message.contains("too large or too deeply nested") && err.message.contains("YAML values"), "{err}");
         assert!(!err.message.contains("Nodes"), "{err}");
+    }
+
+    #[test]
+    fn a_key_after_a_multibyte_character_is_found() {
+        // Found by fuzzing (`config` target): slicing inside U+0744 panicked.
+        assert_eq!(key_before("x\u{744}interval: [1, 2]\n", 1, 13), Some("interval"));
+        let err = parse_yaml::<Doc>(Path::new("r.yaml"), "x\u{744}interval: [1, 2]\n").unwrap_err();
+        assert!(!err.message.is_empty());
     }
 
     #[test]
