@@ -144,6 +144,7 @@ impl SourceError {
                 read::ReadError::Corrupt { .. }
                 | read::ReadError::UnknownFormat { .. }
                 | read::ReadError::TooDeep { .. }
+                | read::ReadError::NotAnObject { .. }
                 | read::ReadError::ReaderFailed { .. },
             ) => "source_corrupt",
             SourceError::Read(read::ReadError::Open { .. }) => "source_missing",

@@ -44,6 +44,8 @@ pub enum ReadError {
     Corrupt { path: PathBuf, format: FileFormat, source: PolarsError },
     #[error("{path}:{line}: JSON nested deeper than {MAX_JSON_DEPTH} levels; the file is not read")]
     TooDeep { path: PathBuf, line: u64 },
+    #[error("{path}:{line}: not a JSON object; a JSON-lines file holds one object per line")]
+    NotAnObject { path: PathBuf, line: u64 },
     /// The reader hit a bug of its own on this file (a panic), caught so
     /// that only this file fails.
     #[error("{path}: the {format:?} reader failed on this file ({message}); the file is not read")]
@@ -55,9 +57,11 @@ pub enum ReadError {
 /// recurses per level, so a hostile or broken file could overflow its stack.
 pub const MAX_JSON_DEPTH: usize = 64;
 
-/// Refuse a JSON-lines file with a record nested deeper than [`MAX_JSON_DEPTH`],
-/// naming its line; one streaming pass over the bytes, strings skipped.
-fn check_json_depth(path: &Path, file: impl Read) -> Result<(), ReadError> {
+/// Refuse a JSON-lines file with a line that is not an object, or a record
+/// nested deeper than [`MAX_JSON_DEPTH`], naming the line; one streaming pass
+/// over the bytes, strings skipped. (The reader panics on some lines that are
+/// not objects, and recurses per level.)
+fn check_json_lines(path: &Path, file: impl Read) -> Result<(), ReadError> {
     let (mut depth, mut in_string, mut escaped, mut line) = (0usize, false, false, 1u64);
     let mut buf = [0u8; 64 * 1024];
     let mut reader = BufReader::new(file);
@@ -81,6 +85,9 @@ fn check_json_depth(path: &Path, file: impl Read) -> Result<(), ReadError> {
                     _ => {}
                 }
                 continue;
+            }
+            if depth == 0 && b != b'{' && !b.is_ascii_whitespace() {
+                return Err(ReadError::NotAnObject { path: path.to_path_buf(), line });
             }
             match b {
                 b'"' => in_string = true,
@@ -126,13 +133,22 @@ pub fn read_file_with(path: &Path, format: Option<FileFormat>, columns: Option<&
     let parse_copy = || {
         let mut bytes = Vec::new();
         open()?.read_to_end(&mut bytes).map_err(|source| ReadError::Open { path: path.to_path_buf(), source })?;
+        if format == FileFormat::Jsonl {
+            check_json_lines(path, bytes.as_slice())?;
+            bytes = tidy_json_lines(&bytes);
+        }
         parse(path, format, columns, || Ok(Cursor::new(bytes.as_slice())))
     };
     // A file the reader cannot cope with must fail alone, not take the
     // evaluation (or the command) down with it.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match access {
         Access::Copied => parse_copy(),
-        Access::Mapped => parse(path, format, columns, open),
+        Access::Mapped => {
+            if format == FileFormat::Jsonl {
+                check_json_lines(path, open()?)?;
+            }
+            parse(path, format, columns, open)
+        }
     }))
     .unwrap_or_else(|panic| {
         let message = panic
@@ -144,7 +160,23 @@ pub fn read_file_with(path: &Path, format: Option<FileFormat>, columns: Option<&
     })
 }
 
-/// Parse one file whose bytes `input` gives (each call from the start).
+/// JSON lines without blank lines or whitespace around each line: polars'
+/// reader panics on some mixes of them (a line break, spaces and `\r\n`).
+/// Our own checks run before this, so their line numbers are the file's.
+fn tidy_json_lines(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for line in bytes.split(|&b| b == b'\n') {
+        let line = line.trim_ascii();
+        if !line.is_empty() {
+            out.extend_from_slice(line);
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+/// Parse one file whose bytes `input` gives (each call from the start);
+/// JSON lines have passed [`check_json_lines`].
 fn parse<R: MmapBytesReader>(
     path: &Path,
     format: FileFormat,
@@ -175,7 +207,6 @@ fn parse<R: MmapBytesReader>(
                 .map_err(corrupt)?
         }
         FileFormat::Jsonl => {
-            check_json_depth(path, input()?)?;
             let reader = JsonReader::new(input()?).with_json_format(JsonFormat::JsonLines);
             match columns {
                 // Only the fields asked for are built into columns: a list of
@@ -256,6 +287,26 @@ mod tests {
         // Brackets inside strings do not count, and normal nesting reads.
         std::fs::write(&p, "{\"x\": 1, \"s\": \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\", \"l\": [[1, 2], [3]]}\n").unwrap();
         assert_eq!(read_file(&p, None, Some(&["x".to_string()])).unwrap().height(), 1);
+    }
+
+    #[test]
+    fn a_line_that_is_not_an_object_is_named_not_a_reader_panic() {
+        // Found by fuzzing (`jsonl` target): a bare number on its own line
+        // panicked polars' reader.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("odd.jsonl");
+        std::fs::write(&p, "{\"h\": \"ac\"}\n\n6\n{\"x\": 1}\n{\"2x\": null, \"+\": [3, [2, {\"g\": \"b\"}]]}\n").unwrap();
+        for columns in [None, Some(&["x".to_string()][..])] {
+            let err = read_file(&p, None, columns).unwrap_err().to_string();
+            assert!(err.contains("odd.jsonl:3: not a JSON object"), "{err}");
+        }
+        for bad in ["[1, 2]\n", "\"text\"\n", "{\"x\": 1} 7\n", "null\n"] {
+            std::fs::write(&p, bad).unwrap();
+            assert!(read_file(&p, None, None).unwrap_err().to_string().contains("odd.jsonl:1: not a JSON object"), "{bad}");
+        }
+        // Blank lines and spaces around objects are fine.
+        std::fs::write(&p, "\n  {\"x\": 1}  \r\n\n{\"x\": 2}\n").unwrap();
+        assert_eq!(read_file(&p, None, Some(&["x".to_string()])).unwrap().height(), 2);
     }
 
     #[test]
