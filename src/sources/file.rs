@@ -143,17 +143,7 @@ impl FileSource {
             .template
             .discover(range, self.follow_symlinks)
             .map_err(|e| SourceError::Discover { pattern: self.template.as_str().to_string(), message: e.to_string() })?;
-        if !self.settle_time.is_zero() {
-            // Real time, whatever clock the evaluation runs on: mtimes are real.
-            let settled_before = std::time::SystemTime::now() - self.settle_time;
-            files.retain(|m| {
-                let settled = FileStamp::of(&m.path).and_then(|s| s.modified).is_none_or(|t| t <= settled_before);
-                if !settled {
-                    skipped.push(Skipped { path: m.path.clone(), reason: SkipReason::Settling });
-                }
-                settled
-            });
-        }
+        self.hold_unsettled(&mut files, &mut skipped);
         self.log_skipped(&skipped);
         let mut wanted: Vec<String> = columns.to_vec();
         wanted.extend(self.timestamp.iter().cloned());
@@ -230,6 +220,23 @@ impl FileSource {
             }
         }
         Ok(Sample { partitions: parts, files_read, failed: failed_tenants, skipped: skipped.iter().map(|s| s.reason).collect() })
+    }
+
+    /// Move files modified within `settle_time` (still being written) from
+    /// `files` to `skipped`.
+    fn hold_unsettled(&self, files: &mut Vec<Matched>, skipped: &mut Vec<Skipped>) {
+        if self.settle_time.is_zero() {
+            return;
+        }
+        // Real time, whatever clock the evaluation runs on: mtimes are real.
+        let settled_before = std::time::SystemTime::now() - self.settle_time;
+        files.retain(|m| {
+            let settled = FileStamp::of(&m.path).and_then(|s| s.modified).is_none_or(|t| t <= settled_before);
+            if !settled {
+                skipped.push(Skipped { path: m.path.clone(), reason: SkipReason::Settling });
+            }
+            settled
+        });
     }
 
     /// Log each skipped path the first time it is skipped.
