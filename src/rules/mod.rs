@@ -180,20 +180,12 @@ fn validate_group(
             diag.at_value(i, "set either `interval` or `schedule`, not both");
             None
         }
-        (Some(i), None) => match parse_duration("interval", &i.value) {
-            Ok(d) if d.is_zero() => {
-                diag.at_value(i, "interval must be greater than zero");
-                None
-            }
-            Ok(d) if d > MAX_INTERVAL => {
+        (Some(i), None) => match positive_duration(diag, "interval", i) {
+            Some(d) if d > MAX_INTERVAL => {
                 diag.at_value(i, "interval is longer than 366d; for rare evaluations use `schedule` with a cron expression");
                 None
             }
-            Ok(d) => Some(Schedule::Every(d)),
-            Err(e) => {
-                diag.at_value(i, e);
-                None
-            }
+            d => d.map(Schedule::Every),
         },
         (None, Some(c)) => match Schedule::cron(&c.value) {
             // `0 0 0 30 2 *` (30 February), or a year that is past.
@@ -209,28 +201,8 @@ fn validate_group(
         },
         (None, None) => Some(Schedule::Every(DEFAULT_INTERVAL)),
     };
-    let window = g.window.as_ref().and_then(|w| match parse_duration("window", &w.value) {
-        Ok(d) if d.is_zero() => {
-            diag.at_value(w, "window must be greater than zero");
-            None
-        }
-        Ok(d) => Some(d),
-        Err(e) => {
-            diag.at_value(w, e);
-            None
-        }
-    });
-    let timeout = g.timeout.as_ref().and_then(|t| match parse_duration("timeout", &t.value) {
-        Ok(d) if d.is_zero() => {
-            diag.at_value(t, "timeout must be greater than zero");
-            None
-        }
-        Ok(d) => Some(d),
-        Err(e) => {
-            diag.at_value(t, e);
-            None
-        }
-    });
+    let window = g.window.as_ref().and_then(|w| positive_duration(diag, "window", w));
+    let timeout = g.timeout.as_ref().and_then(|t| positive_duration(diag, "timeout", t));
     let forget_tenants_after = match &g.forget_tenants_after {
         None => DEFAULT_FORGET_TENANTS_AFTER,
         Some(f) => parse_duration("forget_tenants_after", &f.value).unwrap_or_else(|e| {
@@ -284,6 +256,21 @@ fn validate_group(
         forget_tenants_after,
         rules,
     })
+}
+
+/// A duration greater than zero, or `None` with the error recorded at it.
+fn positive_duration(diag: &mut FileDiag<'_>, field: &str, text: &serde_saphyr::Spanned<String>) -> Option<Duration> {
+    match parse_duration(field, &text.value) {
+        Ok(d) if d.is_zero() => {
+            diag.at_value(text, format!("{field} must be greater than zero"));
+            None
+        }
+        Ok(d) => Some(d),
+        Err(e) => {
+            diag.at_value(text, e);
+            None
+        }
+    }
 }
 
 fn validate_rule(

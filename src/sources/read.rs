@@ -135,7 +135,7 @@ pub fn read_file_with(path: &Path, format: Option<FileFormat>, columns: Option<&
         open()?.read_to_end(&mut bytes).map_err(|source| ReadError::Open { path: path.to_path_buf(), source })?;
         if format == FileFormat::Jsonl {
             check_json_lines(path, bytes.as_slice())?;
-            bytes = tidy_json_lines(&bytes);
+            tidy_json_lines(&mut bytes);
         }
         parse(path, format, columns, || Ok(Cursor::new(bytes.as_slice())))
     };
@@ -163,16 +163,25 @@ pub fn read_file_with(path: &Path, format: Option<FileFormat>, columns: Option<&
 /// JSON lines without blank lines or whitespace around each line: polars'
 /// reader panics on some mixes of them (a line break, spaces and `\r\n`).
 /// Our own checks run before this, so their line numbers are the file's.
-fn tidy_json_lines(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
-    for line in bytes.split(|&b| b == b'\n') {
-        let line = line.trim_ascii();
-        if !line.is_empty() {
-            out.extend_from_slice(line);
-            out.push(b'\n');
+/// In place: the file's copy is the one buffer read, whatever its size.
+fn tidy_json_lines(bytes: &mut Vec<u8>) {
+    let (mut read, mut write) = (0, 0);
+    let total = bytes.len();
+    while read < total {
+        let end = bytes[read..].iter().position(|&b| b == b'\n').map_or(total, |i| read + i);
+        let line = &bytes[read..end];
+        let start = read + line.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let stop = end - line.iter().rev().take_while(|b| b.is_ascii_whitespace()).count();
+        if start < stop {
+            bytes.copy_within(start..stop, write);
+            write += stop - start;
+            // The last line may lack its newline, and then has no room for one.
+            if write < total { bytes[write] = b'\n' } else { bytes.push(b'\n') }
+            write += 1;
         }
+        read = end + 1;
     }
-    out
+    bytes.truncate(write);
 }
 
 /// Parse one file whose bytes `input` gives (each call from the start);
@@ -307,6 +316,20 @@ mod tests {
         // Blank lines and spaces around objects are fine.
         std::fs::write(&p, "\n  {\"x\": 1}  \r\n\n{\"x\": 2}\n").unwrap();
         assert_eq!(read_file(&p, None, Some(&["x".to_string()])).unwrap().height(), 2);
+    }
+
+    #[test]
+    fn json_lines_are_tidied_in_place() {
+        for (raw, tidy) in [
+            ("\n  {\"x\": 1}  \r\n\n{\"x\": 2}\n", "{\"x\": 1}\n{\"x\": 2}\n"),
+            ("{\"x\": 1}", "{\"x\": 1}\n"),
+            ("{\"x\": 1}\n{\"x\": 2}", "{\"x\": 1}\n{\"x\": 2}\n"),
+            ("  \n\n", ""),
+        ] {
+            let mut bytes = raw.as_bytes().to_vec();
+            tidy_json_lines(&mut bytes);
+            assert_eq!(String::from_utf8(bytes).unwrap(), tidy, "{raw:?}");
+        }
     }
 
     #[test]
