@@ -51,6 +51,7 @@ pub mod baseline;
 pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod events;
 pub mod labels;
 pub mod metrics;
 pub mod rules;

@@ -24,6 +24,8 @@ struct CheckGauge {
 pub struct ExportedSeries {
     family: Family,
     label_values: Vec<String>,
+    /// Label keys beyond the kind's declared ones (an SLO's `by` fields).
+    extra: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,6 +41,10 @@ pub struct Metrics {
     registry: Registry,
     /// By (check kind, value name), from the kinds' declarations.
     check_values: HashMap<(&'static str, &'static str), CheckGauge>,
+    /// Gauges of series with extra label keys (an SLO's `by`), by (kind,
+    /// value, extra keys). A family's label names are fixed in the registry,
+    /// so these live outside it and are merged into its family at rendering.
+    extra_values: std::sync::Mutex<HashMap<(&'static str, &'static str, Vec<String>), GaugeVec>>,
     pub window_rows: GaugeVec,
     pub baseline_learning: GaugeVec,
     pub rule_evaluations_total: IntCounterVec,
@@ -58,6 +64,8 @@ pub struct Metrics {
     pub state_write_failures_total: prometheus::IntCounter,
     pub group_evaluation_overruns_total: IntCounterVec,
     pub source_files_skipped_total: IntCounterVec,
+    pub source_lines_rejected_total: IntCounterVec,
+    pub source_bucket_bytes: IntGaugeVec,
     pub build_info: IntGaugeVec,
 }
 
@@ -179,6 +187,16 @@ impl Metrics {
             "Matching files not read, by reason (tenant_not_utf8, symlink_outside_root), counted at every read.",
             &["source", "reason"],
         );
+        let source_lines_rejected_total = counter(
+            "mlwatch_source_lines_rejected_total",
+            "Log lines not counted, by reason (not_utf8, not_json, not_object, missing_field, wrong_type, bad_timestamp, too_long, too_many_tenants).",
+            &["source", "reason"],
+        );
+        let source_bucket_bytes = int_gauge(
+            "mlwatch_source_bucket_bytes",
+            "Memory held by a log source's buckets of counts (approximate).",
+            &["source"],
+        );
         let build_info = int_gauge("mlwatch_build_info", "Always 1; labels describe the build.", &["version"]);
         build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         for state in ["pending", "firing"] {
@@ -187,6 +205,7 @@ impl Metrics {
         Metrics {
             registry,
             check_values,
+            extra_values: Default::default(),
             window_rows,
             baseline_learning,
             rule_evaluations_total,
@@ -206,6 +225,8 @@ impl Metrics {
             state_write_failures_total,
             group_evaluation_overruns_total,
             source_files_skipped_total,
+            source_lines_rejected_total,
+            source_bucket_bytes,
             build_info,
         }
     }
@@ -227,24 +248,45 @@ impl Metrics {
         let g = self.check_values.get(&(kind, value))?;
         let mut label_values = vec![rule.to_string(), labels.get("tenant").cloned().unwrap_or_default()];
         label_values.extend(g.labels.iter().map(|k| labels.get(*k).cloned().unwrap_or_default()));
-        g.gauge.with_label_values(&label_values.iter().map(String::as_str).collect::<Vec<_>>()).set(v);
-        Some(ExportedSeries { family: Family::Check(kind, value), label_values })
+        let extra: Vec<String> =
+            labels.keys().filter(|k| *k != "tenant" && !g.labels.contains(&k.as_str())).cloned().collect();
+        if extra.is_empty() {
+            g.gauge.with_label_values(&label_values.iter().map(String::as_str).collect::<Vec<_>>()).set(v);
+        } else {
+            label_values.extend(extra.iter().map(|k| labels[k].clone()));
+            let mut vecs = self.extra_values.lock().unwrap_or_else(|p| p.into_inner());
+            let gauge = vecs.entry((kind, value, extra.clone())).or_insert_with(|| {
+                let desc = &prometheus::core::Collector::desc(&g.gauge)[0];
+                let mut names: Vec<&str> = CHECK_LABELS.iter().chain(g.labels).copied().collect();
+                names.extend(extra.iter().map(String::as_str));
+                GaugeVec::new(Opts::new(desc.fq_name.clone(), desc.help.clone()), &names).expect("valid metric")
+            });
+            gauge.with_label_values(&label_values.iter().map(String::as_str).collect::<Vec<_>>()).set(v);
+        }
+        Some(ExportedSeries { family: Family::Check(kind, value), label_values, extra })
     }
 
     /// Set the rows of a tenant's window for `rule` (`mlwatch_window_rows`).
     pub fn set_window_rows(&self, rule: &str, tenant: &str, rows: f64) -> ExportedSeries {
         self.window_rows.with_label_values(&[rule, tenant]).set(rows);
-        ExportedSeries { family: Family::WindowRows, label_values: vec![rule.to_string(), tenant.to_string()] }
+        ExportedSeries { family: Family::WindowRows, label_values: vec![rule.to_string(), tenant.to_string()], extra: Vec::new() }
     }
 
     /// Mark the tenant's baseline of `rule` as being learned (`mlwatch_baseline_learning`).
     pub fn set_learning(&self, rule: &str, tenant: &str) -> ExportedSeries {
         self.baseline_learning.with_label_values(&[rule, tenant]).set(1.0);
-        ExportedSeries { family: Family::Learning, label_values: vec![rule.to_string(), tenant.to_string()] }
+        ExportedSeries { family: Family::Learning, label_values: vec![rule.to_string(), tenant.to_string()], extra: Vec::new() }
     }
 
     pub fn remove_check_value(&self, s: &ExportedSeries) {
         let labels: Vec<&str> = s.label_values.iter().map(String::as_str).collect();
+        if let (Family::Check(kind, value), false) = (s.family, s.extra.is_empty()) {
+            let vecs = self.extra_values.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(g) = vecs.get(&(kind, value, s.extra.clone())) {
+                let _ = g.remove_label_values(&labels);
+            }
+            return;
+        }
         let gauge = match s.family {
             Family::WindowRows => Some(&self.window_rows),
             Family::Learning => Some(&self.baseline_learning),
@@ -257,8 +299,22 @@ impl Metrics {
 
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
+        let mut families = self.registry.gather();
+        {
+            use prometheus::core::Collector;
+            let vecs = self.extra_values.lock().unwrap_or_else(|p| p.into_inner());
+            for extra in vecs.values().flat_map(|g| g.collect()) {
+                if extra.get_metric().is_empty() {
+                    continue;
+                }
+                match families.iter_mut().find(|f| f.name() == extra.name()) {
+                    Some(f) => f.mut_metric().extend(extra.get_metric().iter().cloned()),
+                    None => families.push(extra),
+                }
+            }
+        }
         let mut buf = Vec::new();
-        TextEncoder::new().encode(&self.registry.gather(), &mut buf).expect("text encoding cannot fail");
+        TextEncoder::new().encode(&families, &mut buf).expect("text encoding cannot fail");
         String::from_utf8(buf).expect("text encoding is UTF-8")
     }
 }

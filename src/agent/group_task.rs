@@ -129,11 +129,21 @@ impl GroupTask {
     async fn evaluate_once(&mut self, token: &CancellationToken, now: DateTime<Utc>) -> bool {
         let timeout = self.group.timeout.unwrap_or_else(|| self.group.schedule.period_after(now).max(std::time::Duration::from_secs(1)));
         let known = self.tenants.known(now, self.group.forget_tenants_after);
+        // A log source's read and its checkpoint go together: no other
+        // group's read of it may come between them.
+        let serial = match &*self.source {
+            Source::Log(log) => Some(log.serial()),
+            Source::File(_) => None,
+        };
+        let _serial = match &serial {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
         let (group, source, shared) = (self.group.clone(), self.source.clone(), self.shared.clone());
         let span = tracing::info_span!("evaluate", group = %self.group.name);
         // Reading files and statistics are blocking work: keep them off the async workers.
         let work = move || {
-            let env = EvalEnv { baselines: &shared.baselines, store: Some(&shared.store), known_tenants: &known };
+            let env = EvalEnv { baselines: &shared.baselines, store: Some(&shared.store), known_tenants: &known, mode: crate::sources::log::ReadMode::Live };
             let result = span.in_scope(|| evaluate_group(&group, &source, &env, now));
             crate::util::memory::release_free_memory();
             result
@@ -157,6 +167,13 @@ impl GroupTask {
         for reason in &result.files_skipped {
             m.source_files_skipped_total.with_label_values(&[&self.group.source, reason.as_str()]).inc();
         }
+        for (reason, n) in &result.lines_rejected {
+            m.source_lines_rejected_total.with_label_values(&[self.group.source.as_str(), reason]).inc_by(*n);
+        }
+        if let Some(bytes) = result.bucket_bytes {
+            m.source_bucket_bytes.with_label_values(&[&self.group.source]).set(bytes as i64);
+        }
+        let checkpoint = result.checkpoint;
         let changes = self.tenants.observe(&result.tenants_seen, now, self.group.forget_tenants_after);
         for t in changes.new {
             tracing::info!(group = %self.group.name, tenant = %t, "new tenant");
@@ -183,7 +200,7 @@ impl GroupTask {
         let names: Vec<String> = group.rules.iter().map(|r| r.name.clone()).collect();
         let tenants = self.tenants.to_rows();
         let group_name = group.name.clone();
-        let (applied, stored) = tokio::task::spawn_blocking(move || {
+        let (applied, stored, checkpoint) = tokio::task::spawn_blocking(move || {
             let records: Vec<RuleRecord<'_>> = names
                 .iter()
                 .zip(&applied)
@@ -195,12 +212,15 @@ impl GroupTask {
                     transitions: &a.transitions,
                 })
                 .collect();
-            let stored = store.commit_evaluation(&records, Some((&group_name, &tenants)));
-            (applied, stored)
+            let stored = store.commit_evaluation(&records, Some((&group_name, &tenants)), checkpoint.as_ref());
+            (applied, stored, checkpoint)
         })
         .await
         .expect("storing does not panic");
         if let Err(e) = stored {
+            if let (Some(cp), Source::Log(log)) = (&checkpoint, &*self.source) {
+                log.lock().checkpoint_failed(cp);
+            }
             m.state_write_failures_total.inc();
             tracing::error!(group = %group.name, error = %e, "cannot store the evaluation; alert states will be lost on restart");
         }
@@ -305,7 +325,7 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
         view.alerts = alerts.clone();
         view.learning = result.learning.clone();
     });
-    Applied { alerts, values: recorded_values(&result), transitions }
+    Applied { alerts, values: recorded_values(rule, &result), transitions }
 }
 
 /// Push firing and recently resolved alerts to the Alertmanagers of the

@@ -82,7 +82,7 @@ pub fn run(prepared: &Prepared, opts: &Options) -> Result<Report, String> {
         let group = &groups[gi];
         let source = config.sources.get(&group.source).ok_or_else(|| format!("group `{}`: unknown source", group.name))?;
         let known = tenants[gi].known(now, group.forget_tenants_after);
-        let env = EvalEnv { baselines: &prepared.baselines, store: Some(&store), known_tenants: &known };
+        let env = EvalEnv { baselines: &prepared.baselines, store: Some(&store), known_tenants: &known, mode: crate::sources::log::ReadMode::Replay };
         let result = evaluate_group(group, source, &env, now);
         evaluations += 1;
         read.0 += result.files_read;
@@ -99,13 +99,13 @@ pub fn run(prepared: &Prepared, opts: &Options) -> Result<Report, String> {
             let transitions = advance(rule, &config.rules.templates, set, outcome, now);
             let current: Vec<_> = set.alerts().cloned().collect();
             dispatcher.ingest(&rule.name, &current, now);
-            outcomes.push((rule.name.as_str(), current, recorded_values(outcome), transitions, outcome.failures.clone()));
+            outcomes.push((rule.name.as_str(), current, recorded_values(rule, outcome), transitions, outcome.failures.clone()));
         }
         for (rule, current, values, transitions, _) in &outcomes {
             records.push(RuleRecord { rule, at_ms: now.timestamp_millis(), alerts: Some(current), values, transitions });
         }
         let rows = tenants[gi].to_rows();
-        store.commit_evaluation(&records, Some((&group.name, &rows))).map_err(|e| e.to_string())?;
+        store.commit_evaluation(&records, Some((&group.name, &rows)), None).map_err(|e| e.to_string())?;
         for (rule, _, _, _, failures) in outcomes {
             for f in failures {
                 tracing::warn!(rule, at = %now, error = %f.message, "evaluation failed");

@@ -99,7 +99,12 @@ pub fn build(
 ) -> Result<(Profile, Spreads), String> {
     let frame = tenant_rows(cx, tenant, start, end)?;
     let check = rule.check.kind();
-    let opts = BuildOptions { columns: check.columns(), sample: STORED_SAMPLE, ..BuildOptions::default() };
+    // A check of every column (`*`) has every column profiled.
+    let mut columns = check.columns();
+    if columns.iter().any(|c| c == crate::checks::quality::ALL_COLUMNS) {
+        columns.clear();
+    }
+    let opts = BuildOptions { columns, sample: STORED_SAMPLE, ..BuildOptions::default() };
     let what = format!("{} {} .. {}", cx.group.source, stamp(start), stamp(end));
     let mut profile = build_profile(&frame, &what, &opts)?;
     profile.created_at = stamp(now);
@@ -149,6 +154,8 @@ fn spreads(
                 baseline: Some(&baseline),
                 history: &NoHistory,
                 source: &meta,
+                events: None,
+                timestamp_column: Some(ts),
             };
             for s in check.evaluate(&ecx).unwrap_or_default() {
                 if let Some(v) = s.values.get(primary).filter(|v| v.is_finite()) {

@@ -129,6 +129,10 @@ pub struct EvalContext<'a> {
     pub history: &'a dyn History,
     /// What the source saw for this tenant: files, newest timestamp, rows.
     pub source: &'a SourceMeta,
+    /// A log source's buckets (all tenants'); `None` for table sources.
+    pub events: Option<&'a crate::events::Aggregates>,
+    /// The frame's event-time column (Unix ms), when the source has one.
+    pub timestamp_column: Option<&'a str>,
 }
 
 /// The behaviour every check kind shares. Kinds are a closed set (the
@@ -143,6 +147,29 @@ pub trait CheckKind: std::fmt::Debug + Send + Sync {
     /// only the methods asked for). `when` may use these and the engine's.
     fn values(&self) -> Vec<&'static str> {
         self.spec().values.iter().map(|v| v.name).collect()
+    }
+
+    /// Whether value `name` (the kind's or the engine's) is kept in the
+    /// history. Every one by default; a kind with many series per tenant keeps
+    /// what its conditions and pictures need, so the state file stays small.
+    fn recorded(&self, _name: &str) -> bool {
+        true
+    }
+
+    /// The SLI whose events a log source must count for this check.
+    fn sli(&self) -> Option<&crate::events::Sli> {
+        None
+    }
+
+    /// Label keys of this configured check's series beyond the spec's (an
+    /// SLO's `by` fields).
+    fn extra_labels(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Whether the check can read `source`; the error names what does not fit.
+    fn fits_source(&self, _source: &crate::sources::Source) -> Result<(), String> {
+        Ok(())
     }
 
     /// Whether the check compares against a baseline.

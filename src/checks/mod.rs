@@ -7,6 +7,10 @@
 
 pub mod contract;
 pub mod drift;
+pub mod freshness;
+pub mod quality;
+pub mod slo;
+pub mod volume;
 
 use serde::Deserialize;
 
@@ -58,6 +62,10 @@ macro_rules! checks {
 
 checks! {
     Drift(DriftConfig => DriftCheck),
+    Slo(slo::SloConfig => slo::SloCheck),
+    Freshness(freshness::FreshnessConfig => freshness::FreshnessCheck),
+    Volume(volume::VolumeConfig => volume::VolumeCheck),
+    Quality(quality::QualityConfig => quality::QualityCheck),
 }
 
 /// One labelled series a check produced.

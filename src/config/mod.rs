@@ -242,6 +242,13 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
     if !out.is_empty() {
         return Err(out.sorted());
     }
+    // Log sources count, as they read, the events of the SLIs their rules compute.
+    for (name, source) in &sources {
+        if let Source::Log(log) = source {
+            let slis = rules.groups.iter().filter(|g| g.source == *name).flat_map(|g| &g.rules).filter_map(|r| r.check.kind().sli().cloned());
+            log.register(name, slis.collect());
+        }
+    }
     Ok(Config {
         path: path.to_path_buf(),
         listen,

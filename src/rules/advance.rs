@@ -39,11 +39,17 @@ pub fn active_series(rule: &Rule, templates: &Templates, result: &RuleResult) ->
         .collect()
 }
 
-/// Every value of the evaluation, keyed for the history.
-pub fn recorded_values(result: &RuleResult) -> Vec<(SeriesKey, f64)> {
+/// The values of the evaluation the check keeps a history of, keyed for it.
+pub fn recorded_values(rule: &Rule, result: &RuleResult) -> Vec<(SeriesKey, f64)> {
+    let kind = rule.check.kind();
     result
         .series
         .iter()
-        .flat_map(|s| s.values.iter().map(|(name, v)| (SeriesKey { labels: s.labels.clone(), name: name.to_string() }, *v)))
+        .flat_map(|s| {
+            s.values
+                .iter()
+                .filter(|(name, _)| kind.recorded(name))
+                .map(|(name, v)| (SeriesKey { labels: s.labels.clone(), name: name.to_string() }, *v))
+        })
         .collect()
 }

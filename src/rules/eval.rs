@@ -19,6 +19,8 @@ use crate::baseline::Baselines;
 use crate::baseline::stored::{ReadMemo, Resolved, StoredCx};
 use crate::checks::{EvalContext, History};
 use crate::labels::Labels;
+use crate::events::Aggregates;
+use crate::sources::log::{Checkpoint, LogSource, ReadMode};
 use crate::sources::path_template::SkipReason;
 use crate::sources::{Partition, Source, SourceMeta, Window};
 use crate::state::{HistoryPoint, SeriesKey, Store};
@@ -78,6 +80,12 @@ pub struct GroupResult {
     pub tenants_seen: Vec<String>,
     /// One per rule, in the group's order.
     pub rules: Vec<RuleResult>,
+    /// Lines of a log source not counted, by reason.
+    pub lines_rejected: Vec<(&'static str, u64)>,
+    /// Bytes a log source's buckets hold.
+    pub bucket_bytes: Option<usize>,
+    /// What a log source read, to store with the evaluation's results.
+    pub checkpoint: Option<Checkpoint>,
 }
 
 /// What an evaluation reads besides the source: baselines, and the history
@@ -87,10 +95,15 @@ pub struct EvalEnv<'a> {
     pub store: Option<&'a Store>,
     /// Tenants seen before: a known tenant without rows is evaluated as "no data".
     pub known_tenants: &'a BTreeSet<String>,
+    /// Live (log sources follow their files) or replayed (read by event time).
+    pub mode: ReadMode,
 }
 
 /// Evaluate `group` against the window ending at `now`.
 pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: DateTime<Utc>) -> GroupResult {
+    if let Source::Log(log) = source {
+        return evaluate_log_group(group, source, log, env, now);
+    }
     let started = Instant::now();
     let window = group.window.map(|w| Window::ending_at(now, w));
     // Without a window every row up to now is read: never rows from after
@@ -101,23 +114,12 @@ pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: Da
         Err(e) => {
             let failure = Failure { reason: e.reason(), tenant: None, message: format!("source `{}`: {e}", group.source) };
             let read_time = started.elapsed();
-            return GroupResult {
-                rows_read: 0,
-                files_read: 0,
-                files_skipped: Vec::new(),
-                tenants_seen: Vec::new(),
-                rules: group
-                    .rules
-                    .iter()
-                    .map(|_| RuleResult { series: vec![], failures: vec![failure.clone()], learning: BTreeMap::new(), duration: read_time })
-                    .collect(),
-            };
+            return GroupResult::failed(group, failure, read_time);
         }
     };
     let read_time = started.elapsed();
     let rows_read = sample.partitions.iter().map(|p| p.frame.height() as u64).sum();
-    let tenants_seen: Vec<String> =
-        sample.partitions.iter().filter(|p| p.frame.height() > 0).filter_map(|p| p.tenant.clone()).collect();
+    let tenants_seen = seen(&sample.partitions);
     let unread: Vec<Failure> = sample
         .failed
         .iter()
@@ -125,19 +127,115 @@ pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: Da
         .collect();
     let partitions = with_absent_tenants(sample.partitions, group.per_tenant, env.known_tenants, &sample.failed);
     let memo = ReadMemo::default();
-    let rules = group
+    let input = RuleInput { group, source, partitions: &partitions, window, now, memo: &memo, events: None };
+    GroupResult {
+        rows_read,
+        files_read: sample.files_read,
+        files_skipped: sample.skipped,
+        tenants_seen,
+        rules: evaluate_rules(&input, env, &unread, read_time),
+        lines_rejected: Vec::new(),
+        bucket_bytes: None,
+        checkpoint: None,
+    }
+}
+
+/// Tenants that had rows.
+fn seen(partitions: &[Partition]) -> Vec<String> {
+    partitions.iter().filter(|p| p.meta.rows > 0).filter_map(|p| p.tenant.clone()).collect()
+}
+
+fn evaluate_rules(input: &RuleInput<'_>, env: &EvalEnv<'_>, unread: &[Failure], read_time: Duration) -> Vec<RuleResult> {
+    input
+        .group
         .rules
         .iter()
         .map(|rule| {
             let t = Instant::now();
-            let input = RuleInput { group, source, partitions: &partitions, window, now, memo: &memo };
-            let mut result = evaluate_rule(rule, &input, env);
+            let mut result = evaluate_rule(rule, input, env);
             result.failures.extend(unread.iter().cloned());
             result.duration = read_time + t.elapsed();
             result
         })
-        .collect();
-    GroupResult { rows_read, files_read: sample.files_read, files_skipped: sample.skipped, tenants_seen, rules }
+        .collect()
+}
+
+/// A group over a log source: read what is new, then evaluate every tenant
+/// the buckets know (with no rows of its own: a log has no table).
+fn evaluate_log_group(group: &Group, source: &Source, log: &LogSource, env: &EvalEnv<'_>, now: DateTime<Utc>) -> GroupResult {
+    let started = Instant::now();
+    let (state, read) = log.read(env.store, env.mode, now);
+    let agg: &Aggregates = &state.aggregates;
+    let bucket_ms = agg.bucket_ms;
+    // Buckets that start before `now`; the window's are those that start in it.
+    let hi = (now.timestamp_millis() + bucket_ms - 1).div_euclid(bucket_ms);
+    let window = group.window.map(|w| Window::ending_at(now, w));
+    let lo = window.map_or(i64::MIN, |w| (w.start.timestamp_millis() + bucket_ms - 1).div_euclid(bucket_ms));
+    let mut parts: Vec<Partition> = Vec::new();
+    for (tenant, seen) in agg.tenants(hi) {
+        let rows = agg.traffic(&tenant).map_or(0, |c| c.sum(lo, hi)[0]);
+        let meta = SourceMeta {
+            files: read.files_read,
+            rows,
+            newest: DateTime::from_timestamp_millis(seen.last * bucket_ms),
+            modified: None,
+            partition: None,
+        };
+        match (group.per_tenant, parts.first_mut()) {
+            (true, _) => parts.push(Partition { tenant: Some(tenant), frame: DataFrame::empty(), meta }),
+            (false, None) => parts.push(Partition { tenant: None, frame: DataFrame::empty(), meta }),
+            (false, Some(all)) => all.meta.merge(&SourceMeta { files: 0, ..meta }),
+        }
+    }
+    let tenants_seen = seen(&parts);
+    for e in &read.failed {
+        tracing::warn!(group = %group.name, source = %group.source, error = %e, "log file not read");
+    }
+    if let Some(example) = &read.example {
+        let total: u64 = read.rejected.values().sum();
+        tracing::warn!(source = %group.source, rejected = total, example = %example, "log lines not counted (one example; all are in mlwatch_source_lines_rejected_total)");
+    }
+    if !read.refused_tenants.is_empty() {
+        let names: Vec<&str> = read.refused_tenants.iter().map(String::as_str).collect();
+        tracing::warn!(source = %group.source, tenants = %names.join(", "), "tenants over max_tenants: their lines are counted as rejected (too_many_tenants), not evaluated");
+    }
+    for t in &read.forgotten {
+        tracing::info!(source = %group.source, tenant = %t, "tenant forgotten by the log source: no lines for forget_tenants_after");
+    }
+    let partitions = with_absent_tenants(parts, group.per_tenant, env.known_tenants, &[]);
+    let memo = ReadMemo::default();
+    let input = RuleInput { group, source, partitions: &partitions, window, now, memo: &memo, events: Some(agg) };
+    let rules = evaluate_rules(&input, env, &[], started.elapsed());
+    GroupResult {
+        rows_read: read.lines,
+        files_read: read.files_read,
+        files_skipped: Vec::new(),
+        tenants_seen,
+        rules,
+        lines_rejected: read.rejected.iter().map(|(r, n)| (r.as_str(), *n)).collect(),
+        bucket_bytes: Some(agg.bytes()),
+        checkpoint: read.checkpoint,
+    }
+}
+
+impl GroupResult {
+    /// Every rule failed the same way (its source could not be read).
+    fn failed(group: &Group, failure: Failure, took: Duration) -> GroupResult {
+        GroupResult {
+            rows_read: 0,
+            files_read: 0,
+            files_skipped: Vec::new(),
+            tenants_seen: Vec::new(),
+            rules: group
+                .rules
+                .iter()
+                .map(|_| RuleResult { series: vec![], failures: vec![failure.clone()], learning: BTreeMap::new(), duration: took })
+                .collect(),
+            lines_rejected: Vec::new(),
+            bucket_bytes: None,
+            checkpoint: None,
+        }
+    }
 }
 
 /// The partitions read, plus an empty one for every known tenant that had
@@ -153,7 +251,7 @@ fn with_absent_tenants(
     if per_tenant {
         // A tenant shows up with rows: files of a new tenant that hold none of
         // the window (a partition just begun) do not make it known yet.
-        parts.retain(|p| p.frame.height() > 0 || p.tenant.as_ref().is_some_and(|t| known.contains(t)));
+        parts.retain(|p| p.meta.rows > 0 || p.tenant.as_ref().is_some_and(|t| known.contains(t)));
         let mut present: BTreeSet<String> = parts.iter().filter_map(|p| p.tenant.clone()).collect();
         present.extend(failed.iter().map(|(t, _)| t.clone()));
         parts.extend(known.difference(&present).map(|t| empty(Some(t.clone()))));
@@ -194,6 +292,8 @@ struct RuleInput<'a> {
     window: Option<Window>,
     now: DateTime<Utc>,
     memo: &'a ReadMemo,
+    /// A log source's buckets.
+    events: Option<&'a Aggregates>,
 }
 
 /// The rule's baseline for `tenant`: a profile file, or one built into the state file.
@@ -227,7 +327,7 @@ fn evaluate_rule(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>) -> RuleR
         };
         // A tenant without rows needs no baseline to say so (and none is
         // built for it: its stored baseline waits for rows).
-        let no_rows = part.frame.height() == 0;
+        let no_rows = part.meta.rows == 0;
         let resolved = match rule.baseline.as_ref().filter(|b| !(no_rows && b.is_stored())) {
             None => Ok(None),
             Some(_) => resolve_baseline(rule, input, env, tenant),
@@ -254,12 +354,14 @@ fn evaluate_rule(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>) -> RuleR
             baseline: baseline.as_deref(),
             history: &history,
             source: &part.meta,
+            events: input.events,
+            timestamp_column: input.source.timestamp_column(),
         };
         match kind.evaluate(&cx) {
             Err(e) => failures.push(fail("check", e.to_string())),
             Ok(out) => {
                 for s in out {
-                    debug_assert!(s.labels.keys().eq(kind.spec().labels.iter().copied()), "labels as declared");
+                    debug_assert!(kind.spec().labels.iter().all(|k| s.labels.contains_key(*k)), "labels as declared");
                     let mut values = s.values;
                     // Rows in the window, before any `max_rows` sampling.
                     let rows = part.meta.rows as f64;

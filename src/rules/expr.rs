@@ -6,8 +6,13 @@
 //! not (count < 100) or abs(psi) >= 1e-1
 //! ```
 //! Grammar, loosest first: `or`, `and`, `not`, comparisons (`< <= > >= == !=`),
-//! `+ -`, `* /`, unary `-`, then numbers, names, `abs/min/max(...)` and parentheses.
+//! `+ -`, `* /`, unary `-`, then numbers, strings (`"..."` or `'...'`),
+//! `true`/`false`, names, `abs/min/max(...)` and parentheses.
 //! A condition must be boolean; names must be values the rule's check produces.
+//!
+//! The same language filters events by their fields (an SLI's `good` and
+//! `valid`: `status < 500 and endpoint != "/health"`), where names are fields
+//! and values are numbers, strings or booleans ([`parse_filter`], [`eval_filter`]).
 
 use std::fmt;
 
@@ -29,6 +34,8 @@ pub struct Span {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
     Num(f64),
+    Str(String),
+    Bool(bool),
     Var(String),
     Neg(Box<Expr>),
     Not(Box<Expr>),
@@ -68,10 +75,30 @@ pub enum Func {
     Max,
 }
 
+/// The type of a name or an expression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Type {
+pub enum Type {
     Num,
     Bool,
+    Str,
+    /// A field whose type is only known when events arrive (a table
+    /// source's column): it fits wherever it is used.
+    Any,
+}
+
+impl Type {
+    fn name(self) -> &'static str {
+        match self {
+            Type::Num => "a number",
+            Type::Bool => "a boolean",
+            Type::Str => "a string",
+            Type::Any => "any value",
+        }
+    }
+
+    fn fits(self, want: Type) -> bool {
+        self == want || self == Type::Any || want == Type::Any
+    }
 }
 
 /// A parse or type error, with the character offset it was found at.
@@ -87,8 +114,25 @@ impl fmt::Display for ExprError {
     }
 }
 
-/// Parse `text` as a condition whose names are all in `known`.
+/// Parse `text` as a condition whose names are all in `known` (numbers).
 pub fn parse_condition(text: &str, known: &[&str]) -> Result<Expr, ExprError> {
+    let lookup = |name: &str| {
+        if known.contains(&name) {
+            return Ok(Type::Num);
+        }
+        let hint = crate::config::diag::did_you_mean(name, known.iter().copied());
+        Err(format!("unknown value `{name}`{hint}; this check yields: {}", known.join(", ")))
+    };
+    parse(text, &lookup, "condition is a number; compare it, e.g. `psi > 0.2`")
+}
+
+/// Parse `text` as a filter over event fields: `field` gives a field's type,
+/// or why the name is not a field.
+pub fn parse_filter(text: &str, field: &dyn Fn(&str) -> Result<Type, String>) -> Result<Expr, ExprError> {
+    parse(text, field, "a filter must be a condition, e.g. `status < 500`")
+}
+
+fn parse(text: &str, lookup: &dyn Fn(&str) -> Result<Type, String>, not_bool: &str) -> Result<Expr, ExprError> {
     let tokens = lex(text)?;
     if let Some((_, at)) = tokens.get(MAX_TOKENS) {
         return Err(ExprError { offset: *at, message: format!("condition is longer than {MAX_TOKENS} tokens") });
@@ -98,51 +142,70 @@ pub fn parse_condition(text: &str, known: &[&str]) -> Result<Expr, ExprError> {
     if let Some((tok, at)) = p.tokens.get(p.pos) {
         return Err(ExprError { offset: *at, message: format!("unexpected `{tok}`") });
     }
-    match type_of(&expr, known)? {
-        Type::Bool => Ok(expr),
-        Type::Num => Err(ExprError { offset: expr.span.start, message: "condition is a number; compare it, e.g. `psi > 0.2`".into() }),
+    match type_of(&expr, lookup)? {
+        Type::Bool | Type::Any => Ok(expr),
+        Type::Num | Type::Str => Err(ExprError { offset: expr.span.start, message: not_bool.into() }),
     }
 }
 
 impl Expr {
     /// Whether the expression reads the value `name`.
     pub fn uses(&self, name: &str) -> bool {
+        self.names().iter().any(|n| *n == name)
+    }
+
+    /// Every name the expression reads, in order of appearance, with repeats.
+    pub fn names(&self) -> Vec<&str> {
         match &self.node {
-            Node::Num(_) => false,
-            Node::Var(v) => v == name,
-            Node::Neg(e) | Node::Not(e) => e.uses(name),
-            Node::Bin(a, _, b) => a.uses(name) || b.uses(name),
-            Node::Call(_, args) => args.iter().any(|a| a.uses(name)),
+            Node::Num(_) | Node::Str(_) | Node::Bool(_) => vec![],
+            Node::Var(v) => vec![v.as_str()],
+            Node::Neg(e) | Node::Not(e) => e.names(),
+            Node::Bin(a, _, b) => {
+                let mut v = a.names();
+                v.extend(b.names());
+                v
+            }
+            Node::Call(_, args) => args.iter().flat_map(|a| a.names()).collect(),
         }
     }
 }
 
 /// Evaluate a condition. `None` when a value it needs is missing (no data).
 pub fn eval_condition(expr: &Expr, lookup: &dyn Fn(&str) -> Option<f64>) -> Option<bool> {
-    match eval(expr, lookup)? {
+    match eval(expr, &|name| lookup(name).map(Val::Num))? {
         Val::Bool(b) => Some(b),
-        Val::Num(_) => None,
+        _ => None,
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Val {
-    Num(f64),
-    Bool(bool),
+/// Whether an event passes a filter. A comparison with a field the event
+/// lacks (or of another type) is not a pass.
+pub fn eval_filter<'a>(expr: &'a Expr, lookup: &dyn Fn(&str) -> Option<Val<'a>>) -> bool {
+    matches!(eval(expr, lookup), Some(Val::Bool(true)))
 }
 
-fn eval(expr: &Expr, lookup: &dyn Fn(&str) -> Option<f64>) -> Option<Val> {
-    let num = |e: &Expr| match eval(e, lookup)? {
+/// A value during evaluation: a check's figure, or an event's field.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Val<'a> {
+    Num(f64),
+    Bool(bool),
+    Str(&'a str),
+}
+
+fn eval<'a>(expr: &'a Expr, lookup: &dyn Fn(&str) -> Option<Val<'a>>) -> Option<Val<'a>> {
+    let num = |e: &'a Expr| match eval(e, lookup)? {
         Val::Num(x) => Some(x),
-        Val::Bool(_) => None,
+        _ => None,
     };
-    let boolean = |e: &Expr| match eval(e, lookup)? {
+    let boolean = |e: &'a Expr| match eval(e, lookup)? {
         Val::Bool(b) => Some(b),
-        Val::Num(_) => None,
+        _ => None,
     };
     Some(match &expr.node {
         Node::Num(x) => Val::Num(*x),
-        Node::Var(name) => Val::Num(lookup(name)?),
+        Node::Str(s) => Val::Str(s),
+        Node::Bool(b) => Val::Bool(*b),
+        Node::Var(name) => lookup(name)?,
         Node::Neg(e) => Val::Num(-num(e)?),
         Node::Not(e) => Val::Bool(!boolean(e)?),
         // Three-valued logic, symmetric in both operands: a missing value on one
@@ -158,6 +221,15 @@ fn eval(expr: &Expr, lookup: &dyn Fn(&str) -> Option<f64>) -> Option<Val> {
             (Some(false), Some(false)) => Val::Bool(false),
             _ => return None,
         },
+        // Equality of strings and booleans; of numbers below.
+        Node::Bin(a, op @ (Op::Eq | Op::Ne), b) if !matches!(eval(a, lookup)?, Val::Num(_)) => {
+            let same = match (eval(a, lookup)?, eval(b, lookup)?) {
+                (Val::Str(x), Val::Str(y)) => x == y,
+                (Val::Bool(x), Val::Bool(y)) => x == y,
+                _ => return None,
+            };
+            Val::Bool(same == (*op == Op::Eq))
+        }
         Node::Bin(a, op, b) => {
             let (x, y) = (num(a)?, num(b)?);
             match op {
@@ -186,25 +258,19 @@ fn eval(expr: &Expr, lookup: &dyn Fn(&str) -> Option<f64>) -> Option<Val> {
     })
 }
 
-fn type_of(expr: &Expr, known: &[&str]) -> Result<Type, ExprError> {
-    let want = |e: &Expr, t: Type, what: &str| -> Result<(), ExprError> {
-        if type_of(e, known)? != t {
-            return Err(ExprError { offset: e.span.start, message: what.to_string() });
+fn type_of(expr: &Expr, lookup: &dyn Fn(&str) -> Result<Type, String>) -> Result<Type, ExprError> {
+    let want = |e: &Expr, t: Type, what: &str| -> Result<Type, ExprError> {
+        let got = type_of(e, lookup)?;
+        if !got.fits(t) {
+            return Err(ExprError { offset: e.span.start, message: format!("{what} (this is {})", got.name()) });
         }
-        Ok(())
+        Ok(got)
     };
     Ok(match &expr.node {
         Node::Num(_) => Type::Num,
-        Node::Var(name) => {
-            if !known.contains(&name.as_str()) {
-                let hint = crate::config::diag::did_you_mean(name, known.iter().copied());
-                return Err(ExprError {
-                    offset: expr.span.start,
-                    message: format!("unknown value `{name}`{hint}; this check yields: {}", known.join(", ")),
-                });
-            }
-            Type::Num
-        }
+        Node::Str(_) => Type::Str,
+        Node::Bool(_) => Type::Bool,
+        Node::Var(name) => lookup(name).map_err(|message| ExprError { offset: expr.span.start, message })?,
         Node::Neg(e) => {
             want(e, Type::Num, "`-` needs a number")?;
             Type::Num
@@ -219,7 +285,18 @@ fn type_of(expr: &Expr, known: &[&str]) -> Result<Type, ExprError> {
                 want(b, Type::Bool, "`and`/`or` join conditions, not numbers")?;
                 Type::Bool
             }
-            Op::Lt | Op::Le | Op::Gt | Op::Ge | Op::Eq | Op::Ne => {
+            Op::Eq | Op::Ne => {
+                let left = type_of(a, lookup)?;
+                let right = type_of(b, lookup)?;
+                if !left.fits(right) {
+                    return Err(ExprError {
+                        offset: b.span.start,
+                        message: format!("`==`/`!=` compare like with like: {} against {}", left.name(), right.name()),
+                    });
+                }
+                Type::Bool
+            }
+            Op::Lt | Op::Le | Op::Gt | Op::Ge => {
                 want(a, Type::Num, "comparisons compare numbers")?;
                 want(b, Type::Num, "comparisons compare numbers")?;
                 Type::Bool
@@ -249,6 +326,7 @@ fn type_of(expr: &Expr, known: &[&str]) -> Result<Type, ExprError> {
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Num(f64),
+    Str(String),
     Ident(String),
     Op(&'static str),
     LParen,
@@ -260,6 +338,7 @@ impl fmt::Display for Tok {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Tok::Num(x) => write!(f, "{x}"),
+            Tok::Str(s) => write!(f, "{s:?}"),
             Tok::Ident(s) => write!(f, "{s}"),
             Tok::Op(s) => write!(f, "{s}"),
             Tok::LParen => write!(f, "("),
@@ -291,6 +370,29 @@ fn lex(text: &str) -> Result<Vec<(Tok, usize)>, ExprError> {
             let s: String = chars[start..i].iter().filter(|&&c| c != '_').collect();
             let x = s.parse::<f64>().map_err(|_| ExprError { offset: start, message: format!("bad number `{s}`") })?;
             out.push((Tok::Num(x), start));
+            continue;
+        }
+        if c == '"' || c == '\'' {
+            // A string, in either quote (YAML makes one of them awkward); `\`
+            // escapes the quote and itself.
+            let mut text = String::new();
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => return Err(ExprError { offset: start, message: "string is not closed".into() }),
+                    Some(&q) if q == c => break,
+                    Some('\\') if chars.get(i + 1).is_some() => {
+                        text.push(chars[i + 1]);
+                        i += 2;
+                    }
+                    Some(&other) => {
+                        text.push(other);
+                        i += 1;
+                    }
+                }
+            }
+            i += 1;
+            out.push((Tok::Str(text), start));
             continue;
         }
         if c.is_alphabetic() || c == '_' {
@@ -475,6 +577,8 @@ impl Parser {
         self.pos += 1;
         match tok {
             Tok::Num(x) => Ok(node(Node::Num(x), at, self.last_end())),
+            Tok::Str(text) => Ok(node(Node::Str(text), at, self.last_end())),
+            Tok::Ident(word) if word == "true" || word == "false" => Ok(node(Node::Bool(word == "true"), at, self.last_end())),
             Tok::LParen => {
                 self.descend()?;
                 let mut e = self.or()?;
@@ -587,6 +691,47 @@ mod tests {
         assert!(parse_condition(&long, KNOWN).unwrap_err().message.contains("longer than 1000 tokens"));
         let ok = format!("{}psi > 1{}", "(".repeat(60), ")".repeat(60));
         assert_eq!(eval_condition(&parse_condition(&ok, KNOWN).unwrap(), &|_| Some(2.0)), Some(true));
+    }
+
+    fn filter(text: &str) -> Result<Expr, ExprError> {
+        parse_filter(text, &|name| match name {
+            "status" | "latency_ms" => Ok(Type::Num),
+            "endpoint" => Ok(Type::Str),
+            "fallback" => Ok(Type::Bool),
+            "column" => Ok(Type::Any),
+            other => Err(format!("no field `{other}`")),
+        })
+    }
+
+    fn pass(text: &str, fields: &[(&str, Val<'static>)]) -> bool {
+        let e = filter(text).unwrap();
+        eval_filter(&e, &|n| fields.iter().find(|(k, _)| *k == n).map(|(_, v)| *v))
+    }
+
+    #[test]
+    fn filters_compare_numbers_strings_and_booleans() {
+        let ev = [("status", Val::Num(503.0)), ("endpoint", Val::Str("/recs")), ("fallback", Val::Bool(true))];
+        assert!(!pass("status < 500", &ev));
+        assert!(pass("status >= 500 and endpoint == \"/recs\"", &ev));
+        assert!(pass("endpoint != '/health' and fallback == true", &ev));
+        assert!(!pass("fallback == false", &ev));
+        assert!(pass("not (fallback == false)", &ev));
+        assert!(!pass("latency_ms < 250", &ev), "a missing field passes nothing");
+        assert!(!pass("not (latency_ms < 250)", &ev), "nor its negation");
+        assert!(pass("column == 'a\\'b'", &[("column", Val::Str("a'b"))]));
+        assert!(!pass("column == 1", &[("column", Val::Str("1"))]), "no conversion between types");
+    }
+
+    #[test]
+    fn filter_errors_point_at_the_field_or_the_mismatch() {
+        let e = filter("status < 500 and endpoint < 3").unwrap_err();
+        assert_eq!(e.offset, 17);
+        assert!(e.message.contains("compare numbers (this is a string)"), "{e}");
+        let e = filter("fallback == 'no'").unwrap_err();
+        assert!(e.message.contains("a boolean against a string"), "{e}");
+        assert_eq!(filter("statis < 1").unwrap_err().message, "no field `statis`");
+        assert!(filter("endpoint == 'x").unwrap_err().message.contains("not closed"));
+        assert!(filter("status").unwrap_err().message.contains("must be a condition"));
     }
 
     #[test]

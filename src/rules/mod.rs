@@ -237,6 +237,13 @@ fn validate_group(
             diag.at_value(&g.name, format!("rule `{}`: a learned threshold needs a baseline period of at least two windows (chunks)", r.name));
         }
     }
+    if let Some(s) = source {
+        for r in &rules {
+            if let Err(e) = r.check.kind().fits_source(s) {
+                diag.at_value(&g.source, format!("rule `{}`: {e}", r.name));
+            }
+        }
+    }
     if source.is_some_and(|s| !s.has_timestamp()) {
         for r in rules.iter().filter(|r| r.baseline.as_ref().is_some_and(|b| b.is_stored())) {
             diag.at_value(&g.source, format!("rule `{}`: a `reference` or `learn` baseline needs source `{}` to have a `timestamp` column", r.name, g.source.value));
@@ -373,7 +380,7 @@ fn validate_baseline(b: &RawBaseline, base_dir: &Path, at: Position) -> Result<B
 }
 
 /// Prometheus label names: `[a-zA-Z_][a-zA-Z0-9_]*`, not `__`-prefixed, not ours.
-fn check_label_name(key: &str) -> Result<(), String> {
+pub fn check_label_name(key: &str) -> Result<(), String> {
     let mut chars = key.chars();
     let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');

@@ -59,7 +59,28 @@ pub fn limited_environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
     env.set_fuel(Some(TEMPLATE_FUEL));
+    env.add_filter("duration", duration_filter);
     env
+}
+
+/// `{{ values.exhaustion_seconds | duration }}`: seconds as `2d 3h`, the two
+/// largest units, for people reading an alert.
+fn duration_filter(seconds: f64) -> String {
+    if !seconds.is_finite() {
+        return if seconds > 0.0 { "forever".into() } else { "-".into() };
+    }
+    let mut left = seconds.max(0.0).round() as u64;
+    let mut parts = Vec::new();
+    for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if left >= size || (unit == "s" && parts.is_empty()) {
+            parts.push(format!("{}{unit}", left / size));
+            left %= size;
+        }
+        if parts.len() == 2 {
+            break;
+        }
+    }
+    parts.join(" ")
 }
 
 /// Render template `name` within the limits; a failure, or a limit hit,
@@ -110,6 +131,14 @@ pub fn describe(e: &minijinja::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_the_two_largest_units() {
+        assert_eq!(duration_filter(0.4), "0s");
+        assert_eq!(duration_filter(90.0), "1m 30s");
+        assert_eq!(duration_filter(3.0 * 86_400.0 + 7200.0 + 59.0), "3d 2h");
+        assert_eq!(duration_filter(f64::INFINITY), "forever");
+    }
 
     #[test]
     fn renders_values_and_labels() {

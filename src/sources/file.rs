@@ -127,6 +127,11 @@ impl FileSource {
         self.timestamp.is_some()
     }
 
+    /// Whether the path names partitions by date.
+    pub fn has_date_parts(&self) -> bool {
+        self.template.has_date()
+    }
+
     pub fn timestamp_column(&self) -> Option<&str> {
         self.timestamp.as_deref()
     }
@@ -145,6 +150,8 @@ impl FileSource {
             .map_err(|e| SourceError::Discover { pattern: self.template.as_str().to_string(), message: e.to_string() })?;
         self.hold_unsettled(&mut files, &mut skipped);
         self.log_skipped(&skipped);
+        // A schema check reads every column (`*`).
+        let every = columns.iter().any(|c| c == crate::checks::quality::ALL_COLUMNS);
         let mut wanted: Vec<String> = columns.to_vec();
         wanted.extend(self.timestamp.iter().cloned());
         wanted.extend(self.tenant_column.iter().cloned());
@@ -170,7 +177,7 @@ impl FileSource {
                 }
                 _ => {
                     files_read += 1;
-                    read_file(&path, self.format, Some(&wanted)).inspect(|df| {
+                    read_file(&path, self.format, (!every).then_some(&wanted[..])).inspect(|df| {
                         if let Some(stamp) = stamp.clone() {
                             read.insert(path.clone(), (stamp, df.clone()));
                         }
@@ -259,7 +266,8 @@ impl FileSource {
         };
         let df = normalize_types(df, self.timestamp.as_deref()).map_err(|e| SourceError::frame(path, e))?;
         let modified = stamp.and_then(|s| s.modified).map(DateTime::<Utc>::from);
-        let meta = SourceMeta { files: 1, rows: df.height() as u64, newest, modified };
+        let partition = self.template.partition_of(path);
+        let meta = SourceMeta { files: 1, rows: df.height() as u64, newest, modified, partition };
         Ok((df, meta))
     }
 }

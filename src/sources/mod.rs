@@ -2,6 +2,7 @@
 //! window, one per tenant when asked. Sources know nothing of checks or rules.
 
 pub mod file;
+pub mod log;
 pub mod path_template;
 mod polars_text;
 pub mod read;
@@ -15,6 +16,7 @@ use polars::prelude::{DataFrame, PolarsError};
 use serde::Deserialize;
 
 pub use file::{FileSource, FileSourceConfig};
+pub use log::{LogSource, LogSourceConfig};
 pub use window::Window;
 
 /// A source as written under `sources:` in `mlwatch.yaml`.
@@ -23,18 +25,22 @@ pub use window::Window;
 pub enum SourceConfig {
     /// Parquet, CSV or JSON-lines files.
     File(FileSourceConfig),
+    /// JSON-lines serving logs, followed and aggregated into buckets.
+    Log(LogSourceConfig),
 }
 
 /// A validated source.
 #[derive(Debug, Clone)]
 pub enum Source {
     File(FileSource),
+    Log(LogSource),
 }
 
 impl SourceConfig {
     pub fn validate(&self, base_dir: &Path) -> Result<Source, String> {
         match self {
             SourceConfig::File(c) => c.validate(base_dir).map(Source::File),
+            SourceConfig::Log(c) => c.validate(base_dir).map(Source::Log),
         }
     }
 }
@@ -44,6 +50,7 @@ impl Source {
     pub fn has_tenant(&self) -> bool {
         match self {
             Source::File(s) => s.has_tenant(),
+            Source::Log(s) => s.has_tenant(),
         }
     }
 
@@ -51,6 +58,7 @@ impl Source {
     pub fn timestamp_column(&self) -> Option<&str> {
         match self {
             Source::File(s) => s.timestamp_column(),
+            Source::Log(_) => None,
         }
     }
 
@@ -58,6 +66,7 @@ impl Source {
     pub fn has_timestamp(&self) -> bool {
         match self {
             Source::File(s) => s.has_timestamp(),
+            Source::Log(_) => true,
         }
     }
 
@@ -66,6 +75,7 @@ impl Source {
     pub fn sample(&self, columns: &[String], window: Option<Window>, by_tenant: bool) -> Result<Sample, SourceError> {
         match self {
             Source::File(s) => s.sample(columns, window, by_tenant, true),
+            Source::Log(_) => Err(SourceError::NoTable),
         }
     }
 
@@ -74,6 +84,7 @@ impl Source {
     pub fn sample_period(&self, columns: &[String], window: Window, by_tenant: bool) -> Result<Sample, SourceError> {
         match self {
             Source::File(s) => s.sample(columns, Some(window), by_tenant, false),
+            Source::Log(_) => Err(SourceError::NoTable),
         }
     }
 }
@@ -111,6 +122,8 @@ pub struct SourceMeta {
     pub newest: Option<DateTime<Utc>>,
     /// Newest modification time of the files read.
     pub modified: Option<DateTime<Utc>>,
+    /// Newest partition read (the start of its date parts' period).
+    pub partition: Option<DateTime<Utc>>,
 }
 
 impl SourceMeta {
@@ -120,6 +133,7 @@ impl SourceMeta {
         self.rows += other.rows;
         self.newest = self.newest.max(other.newest);
         self.modified = self.modified.max(other.modified);
+        self.partition = self.partition.max(other.partition);
     }
 }
 
@@ -132,6 +146,8 @@ pub enum SourceError {
     Read(#[from] read::ReadError),
     #[error("{what}: {}", polars_text::describe(.source))]
     Frame { what: String, source: PolarsError },
+    #[error("a log source keeps counts, not rows: it has no table to profile or to read columns from")]
+    NoTable,
 }
 
 impl SourceError {
@@ -148,7 +164,7 @@ impl SourceError {
                 | read::ReadError::ReaderFailed { .. },
             ) => "source_corrupt",
             SourceError::Read(read::ReadError::Open { .. }) => "source_missing",
-            SourceError::Frame { .. } => "source_data",
+            SourceError::Frame { .. } | SourceError::NoTable => "source_data",
         }
     }
 }

@@ -149,7 +149,8 @@ impl PathTemplate {
                         parts.push(Part::Tenant);
                     } else if let Some(format) = time_format(&name) {
                         check_format(&name, &format)?;
-                        re.push_str(".*?");
+                        let i = parts.iter().filter(|p| matches!(p, Part::Time(_))).count();
+                        re.push_str(&format!("(?P<t{i}>.*?)"));
                         parts.push(Part::Time(format));
                     } else {
                         re.push_str("[^/]*");
@@ -303,6 +304,32 @@ impl PathTemplate {
             Some((dir, _)) => PathBuf::from(dir),
             None => PathBuf::from("."),
         }
+    }
+
+    /// The time a file's partition starts at, from the path's date parts
+    /// (missing finer parts are the start of the coarser one).
+    pub fn partition_of(&self, path: &Path) -> Option<DateTime<Utc>> {
+        let caps = self.matcher.captures(path.to_str()?)?;
+        let mut parsed = chrono::format::Parsed::new();
+        let formats = self.parts.iter().filter_map(|p| if let Part::Time(f) = p { Some(f) } else { None });
+        let mut any = false;
+        for (i, f) in formats.enumerate() {
+            let text = caps.name(&format!("t{i}"))?.as_str();
+            chrono::format::parse(&mut parsed, text, chrono::format::StrftimeItems::new(f)).ok()?;
+            any = true;
+        }
+        if !any {
+            return None;
+        }
+        if parsed.month().is_none() {
+            parsed.set_month(1).ok()?;
+        }
+        if parsed.day().is_none() {
+            parsed.set_day(1).ok()?;
+        }
+        let date = parsed.to_naive_date().ok()?;
+        let hour = parsed.hour_div_12().zip(parsed.hour_mod_12()).map_or(0, |(d, m)| d * 12 + m);
+        Some(Utc.from_utc_datetime(&date.and_hms_opt(hour, 0, 0)?))
     }
 
     fn tenant_of(&self, path: &Path) -> Option<String> {

@@ -16,7 +16,7 @@ pub enum TimestampUnit {
 }
 
 impl TimestampUnit {
-    fn to_ms(self, v: i64) -> i64 {
+    pub fn to_ms(self, v: i64) -> i64 {
         match self {
             TimestampUnit::S => v.saturating_mul(1000),
             TimestampUnit::Ms => v,

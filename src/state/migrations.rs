@@ -125,6 +125,31 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE outbox_v3 RENAME TO outbox;
     CREATE INDEX outbox_by_integration ON outbox(receiver, integration, id);
     "#,
+    // 4: log sources: the offset reached in each file, and the buckets of counts.
+    r#"
+    CREATE TABLE log_files (
+        source      TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,   -- of the file's first line
+        offset      INTEGER NOT NULL, -- bytes of complete lines read
+        lines       INTEGER NOT NULL,
+        path        TEXT NOT NULL,   -- where it was last seen
+        seen_at     INTEGER NOT NULL, -- Unix ms
+        PRIMARY KEY (source, fingerprint)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE log_buckets (
+        source  TEXT NOT NULL,
+        sli     TEXT NOT NULL,       -- bucket width in ms, '|', the SLI's definition
+        tenant  TEXT NOT NULL,
+        labels  TEXT NOT NULL,       -- JSON array of [field, value] pairs (the SLI's `by`)
+        bucket  INTEGER NOT NULL,    -- Unix ms / bucket width
+        valid   INTEGER NOT NULL,
+        good    INTEGER NOT NULL,
+        latency BLOB,                -- histogram: 5 bytes per bin (bin, u32 LE count)
+        PRIMARY KEY (source, sli, tenant, labels, bucket)
+    ) WITHOUT ROWID;
+    CREATE INDEX log_buckets_by_time ON log_buckets(source, bucket);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -9,6 +9,7 @@ mod alerts;
 mod baselines;
 mod delivery;
 mod history;
+mod log_source;
 mod migrations;
 mod silences;
 mod tenants;
@@ -170,7 +171,14 @@ impl Store {
     /// Record one evaluation of a group: each rule's alerts as they are now,
     /// the values it computed, and the group's known tenants (with when each
     /// was last seen), in one transaction.
-    pub fn commit_evaluation(&self, rules: &[RuleRecord<'_>], tenants: Option<GroupTenants<'_>>) -> Result<(), StateError> {
+    /// With a log source's checkpoint, the lines the evaluation consumed are
+    /// marked read in the same transaction.
+    pub fn commit_evaluation(
+        &self,
+        rules: &[RuleRecord<'_>],
+        tenants: Option<GroupTenants<'_>>,
+        checkpoint: Option<&crate::sources::log::Checkpoint>,
+    ) -> Result<(), StateError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for r in rules {
@@ -182,6 +190,9 @@ impl Store {
         }
         if let Some((group, tenants)) = tenants {
             tenants::replace(&tx, group, tenants)?;
+        }
+        if let Some(cp) = checkpoint {
+            log_source::write(&tx, cp)?;
         }
         tx.commit()?;
         Ok(())

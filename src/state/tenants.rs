@@ -44,8 +44,8 @@ mod tests {
     fn tenants_keep_their_first_sighting_and_forgotten_ones_go() {
         let s = Store::in_memory();
         let t = |secs: i64| DateTime::from_timestamp(1_800_000_000 + secs, 0).unwrap();
-        s.commit_evaluation(&[], Some(("g", &[("a".into(), t(0)), ("b".into(), t(0))]))).unwrap();
-        s.commit_evaluation(&[], Some(("g", &[("a".into(), t(60))]))).unwrap();
+        s.commit_evaluation(&[], Some(("g", &[("a".into(), t(0)), ("b".into(), t(0))])), None).unwrap();
+        s.commit_evaluation(&[], Some(("g", &[("a".into(), t(60))])), None).unwrap();
         let known = s.load_tenants("g").unwrap();
         assert_eq!(known.into_iter().collect::<Vec<_>>(), [("a".to_string(), t(60))]);
         let first: i64 = s.conn().query_row("SELECT first_seen FROM tenants WHERE tenant = 'a'", [], |r| r.get(0)).unwrap();

@@ -139,6 +139,13 @@ impl CheckKind for DriftCheck {
         true
     }
 
+    fn fits_source(&self, source: &crate::sources::Source) -> Result<(), String> {
+        match source {
+            crate::sources::Source::Log(_) => Err("a drift check compares rows, and a log source keeps counts: read the data with a `file` source".into()),
+            crate::sources::Source::File(_) => Ok(()),
+        }
+    }
+
     fn fits_baseline(&self, profile: &Profile) -> Result<(), String> {
         for c in &self.columns {
             let Some(col) = profile.columns.get(c) else {
