@@ -271,6 +271,9 @@ fn check_reports_routing_mistakes() {
 #[path = "lake/mod.rs"]
 mod lake;
 
+#[path = "slo/scenarios.rs"]
+mod slo_scenarios;
+
 /// The incident lake with a per-tenant baseline for each tenant of day 1
 /// (built from days 1-3), and a config with a drift rule and a no-data rule.
 fn incident_setup() -> tempfile::TempDir {

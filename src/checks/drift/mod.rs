@@ -315,6 +315,8 @@ mod tests {
             baseline: Some(&baseline),
             history: &crate::checks::NoHistory,
             source: &meta,
+            events: None,
+            timestamp_column: None,
         };
         let out = check("{columns: [x]}").evaluate(&cx).unwrap();
         assert_eq!(out[0].values.get("baseline_count"), Some(&3.0));

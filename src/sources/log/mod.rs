@@ -378,3 +378,6 @@ impl LogState {
         checkpoint::unwritten(self, cp);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,192 @@
+//! The serving-log scenarios of `generate.py`, through `mlwatch backtest`,
+//! the engine at chosen times, and the live agent on simulated time, against
+//! the independent computation in `expected.json`.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::{mlwatch, write_config_and_rules};
+
+const RULES: &str = r#"
+groups:
+  - name: serving
+    source: api
+    per_tenant: true
+    interval: 1m
+    rules:
+      - alert: AvailabilityPage
+        check: { slo: { good: "status < 500", objective: 99.7, period: 30d } }
+        when: "page == 1"
+      - alert: AvailabilityTicket
+        check: { slo: { good: "status < 500", objective: 99.7, period: 30d } }
+        when: "ticket == 1"
+      - alert: LatencyPage
+        check: { slo: { good: "latency_ms < 250", objective: 99, period: 30d, latency: latency_ms } }
+        when: "page == 1"
+      - alert: LatencyTicket
+        check: { slo: { good: "latency_ms < 250", objective: 99, period: 30d, latency: latency_ms } }
+        when: "ticket == 1"
+"#;
+
+const SOURCE: &str = r#"api: { kind: log, path: "logs/api.log*", timestamp: ts, tenant_field: tenant, fields: { status: number, latency_ms: number, items_returned: number, fallback: bool, endpoint: string, arm: string } }"#;
+
+/// The generated logs (53 MB, 10 s), once per test run.
+fn logs() -> &'static Path {
+    static LOGS: OnceLock<tempfile::TempDir> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/slo/generate.py");
+        let out = std::process::Command::new("python3").arg(script).arg(dir.path()).output().expect("python3 runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        dir
+    })
+    .path()
+}
+
+/// A config over the generated logs (linked, not copied).
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("logs")).unwrap();
+    std::os::unix::fs::symlink(logs().join("api.log"), dir.path().join("logs/api.log")).unwrap();
+    write_config_and_rules(dir.path(), SOURCE, RULES);
+    dir
+}
+
+fn expected() -> Value {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/slo/expected.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// The reference's firing intervals of every rule and tenant that overlap
+/// `from..=to`, as (rule/tenant, start, end) with `-` for "still firing".
+fn expected_periods(from: &str, to: &str) -> Vec<(String, String, String)> {
+    let e = expected();
+    let (from, to) = (at(from), at(to));
+    let mut out = Vec::new();
+    for (slo, prefix) in [("availability", "Availability"), ("latency", "Latency")] {
+        for (tenant, kinds) in e["intervals"][slo].as_object().unwrap() {
+            for (kind, suffix) in [("page", "Page"), ("ticket", "Ticket")] {
+                for i in kinds[kind].as_array().unwrap() {
+                    let start = at(i["start"].as_str().unwrap());
+                    let end = i["end"].as_str().map(at);
+                    if start > to || end.is_some_and(|e| e <= from) {
+                        continue;
+                    }
+                    let end = end.filter(|e| *e <= to).map(|e| e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+                    out.push((format!("{prefix}{suffix}/{tenant}"), start.max(from).to_rfc3339_opts(chrono::SecondsFormat::Secs, true), end.unwrap_or("-".into())));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// (rule/tenant, firing at, resolved at) of every alert in a report's `alerts`.
+fn periods(alerts: &Value) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let who = format!("{}/{}", a["rule"].as_str().unwrap(), a["labels"]["tenant"].as_str().unwrap());
+            (who, a["firing_at"].as_str().unwrap().to_string(), a["resolved_at"].as_str().unwrap_or("-").to_string())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+// The span of every scenario: globex's ticket day, acme's incident, initech's
+// night, newco's start.
+const FROM: &str = "2026-11-04T17:00:00Z";
+const TO: &str = "2026-11-06T13:40:00Z";
+
+#[test]
+fn the_backtest_fires_exactly_when_the_independent_computation_does() {
+    let dir = setup();
+    let config = dir.path().join("mlwatch.yaml");
+    let out = mlwatch(&["backtest", "--config", config.to_str().unwrap(), "--from", FROM, "--to", TO, "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got = periods(&report["alerts"]);
+    assert_eq!(got, expected_periods(FROM, TO));
+    // The scenarios, in words: acme pages (latency first, availability after
+    // 27 minutes of 8% errors), globex only tickets, initech's noisy night
+    // and newco's first error open nothing.
+    let first = |who: &str| got.iter().find(|(w, ..)| w == who).map(|(_, f, _)| f.clone());
+    assert_eq!(first("LatencyPage/acme").as_deref(), Some("2026-11-05T14:12:00Z"));
+    assert_eq!(first("AvailabilityPage/acme").as_deref(), Some("2026-11-05T14:27:00Z"));
+    assert_eq!(first("AvailabilityTicket/globex").as_deref(), Some("2026-11-04T17:41:00Z"));
+    assert!(got.iter().all(|(w, ..)| !w.ends_with("/initech") && !w.ends_with("/newco") && w != "AvailabilityPage/globex"), "{got:#?}");
+}
+
+#[test]
+fn burn_rates_and_budgets_match_the_independent_computation() {
+    use mlwatch::rules::eval::{EvalEnv, evaluate_group};
+    let dir = setup();
+    let prepared = mlwatch::agent::Prepared::load(&dir.path().join("mlwatch.yaml")).unwrap();
+    let group = &prepared.config.rules.groups[0];
+    let source = &prepared.config.sources["api"];
+    let known = Default::default();
+    let store = mlwatch::state::Store::in_memory();
+    let env = EvalEnv { baselines: &prepared.baselines, store: Some(&store), known_tenants: &known, mode: mlwatch::sources::log::ReadMode::Replay };
+    let close = |got: f64, want: f64, what: &str| assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "{what}: {got} vs {want}");
+    let points = expected()["points"].as_array().unwrap().clone();
+    assert!(points.len() >= 15);
+    for p in &points {
+        let rule = if p["slo"] == "availability" { 0 } else { 2 };
+        let tenant = p["tenant"].as_str().unwrap();
+        let result = evaluate_group(group, source, &env, at(p["at"].as_str().unwrap()));
+        let series = &result.rules[rule].series;
+        let of = |window: &str| {
+            series
+                .iter()
+                .find(|s| s.labels.get("tenant").map(String::as_str) == Some(tenant) && s.labels["window"] == window)
+                .unwrap_or_else(|| panic!("{tenant} {window} at {}", p["at"]))
+        };
+        for (window, want) in p["windows"].as_object().unwrap() {
+            let s = of(window);
+            let what = format!("{} {tenant} {window} at {}", p["slo"], p["at"]);
+            assert_eq!(s.values["valid_events"], want["valid"].as_f64().unwrap(), "{what}");
+            assert_eq!(s.values["good_events"], want["good"].as_f64().unwrap(), "{what}");
+            close(s.values["burn_rate"], want["burn_rate"].as_f64().unwrap(), &what);
+            assert_eq!(s.values["window_complete"] == 1.0, p["complete"][window].as_bool().unwrap(), "{what}");
+            assert!(s.values.values().all(|v| v.is_finite()), "{what}: {:?}", s.values);
+        }
+        let period = of("30d");
+        close(period.values["error_budget_remaining"], p["error_budget_remaining"].as_f64().unwrap(), "budget");
+        assert_eq!(period.values["page"] == 1.0, p["page"].as_bool().unwrap(), "page {tenant} at {}", p["at"]);
+        assert_eq!(period.values["ticket"] == 1.0, p["ticket"].as_bool().unwrap(), "ticket {tenant} at {}", p["at"]);
+    }
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn the_live_agent_on_simulated_time_pages_as_the_backtest_does() {
+    use mlwatch::agent::{self, Prepared, RunOptions};
+    use mlwatch::util::clock::Clock;
+    let dir = setup();
+    let config = dir.path().join("mlwatch.yaml");
+    // acme's incident, from before it starts until after it resolves.
+    let (start, end) = (at("2026-11-05T13:50:00Z"), at("2026-11-05T16:40:00Z"));
+    let loaded = mlwatch::config::load(&config).unwrap();
+    let opts = RunOptions { listen: Some("127.0.0.1:0".parse().unwrap()), clock: Clock::tokio_from(start) };
+    let until = (end - start).to_std().unwrap() + std::time::Duration::from_secs(30);
+    agent::run(loaded, opts, tokio::time::sleep(until)).await.unwrap();
+    let store = mlwatch::state::Store::open(&dir.path().join("data/mlwatch")).unwrap();
+    let live = mlwatch::backtest::report::timeline(store.alert_history(DateTime::<Utc>::MIN_UTC).unwrap());
+
+    let prepared = Prepared::load(&config).unwrap();
+    let opts = mlwatch::backtest::Options { from: start, to: end, step: None, silences: vec![] };
+    let replayed = mlwatch::backtest::run(&prepared, &opts).unwrap();
+    assert_eq!(live, replayed.alerts);
+    let live = periods(&serde_json::to_value(&live).unwrap());
+    assert_eq!(live, expected_periods("2026-11-05T13:50:00Z", "2026-11-05T16:40:00Z"));
+}
