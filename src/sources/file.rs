@@ -193,10 +193,29 @@ impl FileSource {
                 }
                 (Err(e), None) => return Err(e),
             };
-            let key = if by_tenant { tenant } else { None };
+            let key = if by_tenant { tenant.clone() } else { None };
             match frames.get_mut(&key) {
+                // A file with no rows in the window adds none, nor its
+                // columns: yesterday's schema does not clash with today's.
+                Some((_, meta)) if df.height() == 0 => meta.merge(&seen),
                 Some((acc, meta)) => {
-                    acc.vstack_mut(&df).map_err(|e| SourceError::frame(&path, e))?;
+                    if acc.height() == 0 {
+                        *acc = df;
+                    } else if let Err(e) = acc.vstack_mut(&df) {
+                        // Files of one tenant with different columns in one
+                        // window fail that tenant, not the others.
+                        let e = SourceError::Frame {
+                            what: format!("{} does not stack with the tenant's other files in the window (its columns: {})", path.display(), df.get_column_names().iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")),
+                            source: e,
+                        };
+                        match tenant {
+                            Some(t) => {
+                                failed.insert(t, e);
+                                continue;
+                            }
+                            None => return Err(e),
+                        }
+                    }
                     meta.merge(&seen);
                 }
                 None => {

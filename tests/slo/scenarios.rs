@@ -190,3 +190,79 @@ async fn the_live_agent_on_simulated_time_pages_as_the_backtest_does() {
     let live = periods(&serde_json::to_value(&live).unwrap());
     assert_eq!(live, expected_periods("2026-11-05T13:50:00Z", "2026-11-05T16:40:00Z"));
 }
+
+/// A config of the serving example's sources over generated data, with the
+/// ready rules of `rules/` named.
+fn example_setup(rule_files: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/serving/batch.py");
+    let out = std::process::Command::new("python3").arg(script).arg(root.join("lake")).output().expect("python3 runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::create_dir(root.join("logs")).unwrap();
+    std::os::unix::fs::symlink(logs().join("api.log"), root.join("logs/api.log")).unwrap();
+    let rules: Vec<String> = rule_files.iter().map(|f| format!("\"{}/rules/{f}\"", env!("CARGO_MANIFEST_DIR"))).collect();
+    let config = format!(
+        "sources:\n  {}\n  recommendations: {{ kind: file, path: \"lake/{{tenant}}/recommendations/dt={{date}}/*.csv\", timestamp: ts }}\n\
+         rule_files: [{}]\n\
+         route: {{ receiver: oncall, group_by: [alertname, tenant], group_wait: 0s, group_interval: 1m, repeat_interval: 30d }}\n\
+         receivers:\n  - name: oncall\n    stdout: [{{}}]\n",
+        SOURCE.replace("api:", "api_logs:"),
+        rules.join(", ")
+    );
+    std::fs::write(root.join("mlwatch.yaml"), config).unwrap();
+    dir
+}
+
+fn backtest(dir: &Path, from: &str, to: &str) -> Vec<(String, String, String)> {
+    let config = dir.join("mlwatch.yaml");
+    let out = mlwatch(&["backtest", "--config", config.to_str().unwrap(), "--from", from, "--to", to, "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut got: Vec<_> = report["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let column = a["labels"]["column"].as_str().map(|c| format!("/{c}")).unwrap_or_default();
+            let who = format!("{}/{}{column}", a["rule"].as_str().unwrap(), a["labels"]["tenant"].as_str().unwrap());
+            (who, a["firing_at"].as_str().unwrap().to_string(), a["resolved_at"].as_str().unwrap_or("-").to_string())
+        })
+        .collect();
+    got.sort();
+    got
+}
+
+#[test]
+fn the_batch_output_rules_catch_a_stalled_job_a_halved_weekday_and_a_renamed_column() {
+    let dir = example_setup(&["batch-outputs.yaml"]);
+    let got = backtest(dir.path(), "2026-11-02T00:00:00Z", "2026-11-21T23:00:00Z");
+    let p = |who: &str, firing: &str, resolved: &str| (who.to_string(), firing.to_string(), resolved.to_string());
+    assert_eq!(
+        got,
+        [
+            // acme's job renamed `score`: the alert names both columns.
+            p("RecommendationSchemaChanged/acme/model_score", "2026-11-20T03:00:00Z", "-"),
+            p("RecommendationSchemaChanged/acme/score", "2026-11-20T03:00:00Z", "-"),
+            // globex's Thursday at half its lists fires after `for: 2h` and
+            // resolves with Friday's run; no weekend fires (week over week).
+            p("RecommendationVolumeDropped/globex", "2026-11-19T05:00:00Z", "2026-11-20T03:00:00Z"),
+            // initech's job stopped after the 18th: no rows at all, and its
+            // newest partition passes 50h on the 20th.
+            p("RecommendationVolumeDropped/initech", "2026-11-19T05:00:00Z", "-"),
+            p("RecommendationsStale/initech", "2026-11-20T03:00:00Z", "-"),
+        ]
+    );
+}
+
+#[test]
+fn the_serving_slo_rules_page_on_acmes_incident_and_nothing_else() {
+    let dir = example_setup(&["serving-slos.yaml"]);
+    let got = backtest(dir.path(), "2026-11-05T13:50:00Z", "2026-11-05T16:40:00Z");
+    let fired: std::collections::BTreeSet<&str> = got.iter().map(|(w, ..)| w.as_str()).collect();
+    assert_eq!(fired.into_iter().collect::<Vec<_>>(), ["ApiAvailabilityBurnFast/acme", "ApiAvailabilityBurnSlow/acme", "ApiLatencyBurnFast/acme", "ApiLatencyBurnSlow/acme"], "{got:#?}");
+    let first = |who: &str| got.iter().find(|(w, ..)| w == who).map(|(_, f, _)| f.as_str());
+    assert_eq!(first("ApiLatencyBurnFast/acme"), Some("2026-11-05T14:12:00Z"));
+    assert_eq!(first("ApiAvailabilityBurnFast/acme"), Some("2026-11-05T14:27:00Z"));
+    assert_eq!(first("ApiAvailabilityBurnSlow/acme"), Some("2026-11-05T15:39:00Z"), "the 3d/6h pair, as the reference has it");
+}
