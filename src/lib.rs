@@ -1,9 +1,12 @@
 //! mlwatch: an ML reliability monitoring agent.
 //!
 //! # Layout
-//! - [`sources`]: where samples come from (files today); each yields polars
+//! - [`sources`]: where samples come from. Table sources (`file`) yield polars
 //!   DataFrames for a time window, one per tenant when asked, reading only the
-//!   date partitions the window can touch.
+//!   date partitions the window can touch; the `log` source follows serving
+//!   logs and counts their lines into [`events`] buckets as it reads.
+//! - [`events`]: events counted per SLI, series and time bucket (running
+//!   totals, latency histograms), never kept raw.
 //! - [`stats`]: pure statistics (PSI, KS, quantiles); no I/O.
 //! - [`baseline`]: the healthy state checks compare against, per tenant:
 //!   profile files, or baselines built from the source itself (`reference`,
@@ -29,7 +32,8 @@
 //! 1. A group's task wakes on its schedule (`agent::group_task`).
 //! 2. Its source reads only the columns the group's rules need, keeps the rows
 //!    in the window, and splits them by tenant (`sources`); known tenants
-//!    without rows are kept, as "no data" (`rows = 0`).
+//!    without rows are kept, as "no data" (`rows = 0`). A log source instead
+//!    reads the lines appended since the last evaluation into its buckets.
 //! 3. Each rule's check runs on each tenant's rows against that tenant's
 //!    baseline and yields series such as `psi{column="age", tenant="acme"} = 0.31`
 //!    (`checks`). Time is an input: every step reads one injected clock
@@ -38,8 +42,8 @@
 //! 5. Every value is set on its gauge; series that went away are removed (`metrics`).
 //! 6. The alert state machine advances pending → firing → resolved with `for`
 //!    (`rules::alert`).
-//! 7. Alert states and values are written to the state file in one
-//!    transaction (`state`); then the alerts go to the dispatcher, which groups
+//! 7. Alert states and values (and a log source's offsets and changed
+//!    buckets) are written to the state file in one transaction (`state`); then the alerts go to the dispatcher, which groups
 //!    them by route and, when a group is due, writes what each integration is
 //!    to be told to the outbox; delivery workers send it with retries
 //!    (`alerting::dispatch`, `alerting::delivery`).

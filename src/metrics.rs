@@ -318,3 +318,22 @@ impl Metrics {
         String::from_utf8(buf).expect("text encoding is UTF-8")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_with_extra_labels_join_their_family() {
+        let m = Metrics::new();
+        let labels = |pairs: &[(&str, &str)]| -> Labels { pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
+        m.set_check_value("slo", "burn_rate", "Plain", &labels(&[("tenant", "acme"), ("window", "5m")]), 1.0).unwrap();
+        let by_arm = m.set_check_value("slo", "burn_rate", "ByArm", &labels(&[("tenant", "acme"), ("window", "5m"), ("arm", "t")]), 2.0).unwrap();
+        let text = m.render();
+        assert_eq!(text.matches("# TYPE mlwatch_slo_burn_rate gauge").count(), 1, "{text}");
+        assert!(text.contains(r#"mlwatch_slo_burn_rate{rule="Plain",tenant="acme",window="5m"} 1"#), "{text}");
+        assert!(text.contains(r#"mlwatch_slo_burn_rate{arm="t",rule="ByArm",tenant="acme",window="5m"} 2"#), "{text}");
+        m.remove_check_value(&by_arm);
+        assert!(!m.render().contains("ByArm"));
+    }
+}

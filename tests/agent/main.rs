@@ -13,6 +13,7 @@ mod api;
 mod delivery;
 mod email;
 mod faults;
+mod logs;
 mod prometheus;
 mod reload;
 mod restart;

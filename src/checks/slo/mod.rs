@@ -132,10 +132,7 @@ impl SloConfig {
             return Err("slo: latency_window must be greater than zero and at most 1d".into());
         }
         for f in &self.by {
-            crate::rules::check_label_name(f).map_err(|e| format!("slo: by: `{f}`: {e}"))?;
-            if crate::labels::ENGINE_LABELS.contains(&f.as_str()) || f == "window" {
-                return Err(format!("slo: by: `{f}` is a label mlwatch sets itself"));
-            }
+            crate::rules::check_label_name(f).map_err(|e| format!("slo: by: `{f}` {e}"))?;
         }
         let sli = Sli::new(valid, (good, &self.good), self.by.clone(), self.latency.clone());
         Ok(SloCheck {
@@ -363,5 +360,87 @@ impl SloCheck {
                 values.insert("exhaustion_seconds", remaining * self.period.as_secs_f64() / bl);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::NoHistory;
+    use polars::prelude::*;
+
+    fn check(yaml: &str) -> SloCheck {
+        serde_saphyr::from_str::<SloConfig>(yaml).unwrap().validate().unwrap()
+    }
+
+    #[test]
+    fn a_table_source_is_counted_per_window_and_by_field() {
+        // 120 rows, one a minute up to now; every 10th of arm `t` fails.
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-02T02:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        let ts: Vec<i64> = (0..120).map(|i| now.timestamp_millis() - (120 - i) * 60_000).collect();
+        let arm: Vec<&str> = (0..120).map(|i| if i % 2 == 0 { "c" } else { "t" }).collect();
+        let status: Vec<i64> = (0..120).map(|i| if i % 2 == 1 && i % 10 == 1 { 503 } else { 200 }).collect();
+        let frame = df!("ts" => ts, "arm" => arm, "status" => status).unwrap();
+        let c = check("{good: 'status < 500', objective: 99, period: 1d, by: [arm], min_events: 10, windows: {page: [{long: 1h, short: 30m, factor: 2}], ticket: []}}");
+        let meta = crate::sources::SourceMeta { rows: 120, ..Default::default() };
+        let cx = EvalContext {
+            tenant: Some("acme"),
+            frame: &frame,
+            window: None,
+            now,
+            baseline: None,
+            history: &NoHistory,
+            source: &meta,
+            events: None,
+            timestamp_column: Some("ts"),
+        };
+        let out = c.evaluate(&cx).unwrap();
+        let get = |arm: &str, window: &str| out.iter().find(|s| s.labels["arm"] == arm && s.labels["window"] == window).unwrap();
+        // The last hour: 30 rows per arm; arm t has 6 failures (every 5th of its rows).
+        assert_eq!((get("t", "1h").values["valid_events"], get("t", "1h").values["good_events"]), (30.0, 24.0));
+        assert!((get("t", "1h").values["burn_rate"] - 20.0).abs() < 1e-9);
+        assert_eq!(get("c", "1h").values["burn_rate"], 0.0);
+        // The 1d period reaches before the first row: incomplete, but the
+        // pair's 1h window is complete, and 3 of arm t's last 15 rows failed.
+        assert_eq!(get("t", "1d").values["window_complete"], 0.0);
+        assert_eq!(get("t", "1h").values["window_complete"], 1.0);
+        assert_eq!(get("t", "1d").values["page"], 1.0);
+        assert_eq!(get("c", "1d").values["page"], 0.0);
+        assert!(get("c", "1d").values.get("exhaustion_seconds").is_none(), "no burn: no exhaustion, and no NaN");
+    }
+
+    #[test]
+    fn zero_traffic_gives_zeros_not_nan() {
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let meta = crate::sources::SourceMeta::default();
+        let cx = EvalContext {
+            tenant: Some("quiet"),
+            frame: &DataFrame::empty(),
+            window: None,
+            now,
+            baseline: None,
+            history: &NoHistory,
+            source: &meta,
+            events: None,
+            timestamp_column: Some("ts"),
+        };
+        let out = check("{good: 'status < 500', objective: 99.7, period: 30d}").evaluate(&cx).unwrap();
+        assert_eq!(out.len(), 8, "7 pair windows (the latency window is 5m, one of them) and the period");
+        for s in &out {
+            assert!(s.values.values().all(|v| v.is_finite()), "{s:?}");
+            assert!(!s.values.contains_key("sli_ratio"));
+            assert_eq!(s.values["burn_rate"], 0.0);
+        }
+        let period = out.iter().find(|s| s.labels["window"] == "30d").unwrap();
+        assert_eq!((period.values["error_budget_remaining"], period.values["page"], period.values["ticket"]), (1.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn bad_configurations_are_named() {
+        let err = |yaml: &str| serde_saphyr::from_str::<SloConfig>(yaml).unwrap().validate().unwrap_err();
+        assert!(err("{good: 'status <', objective: 99, period: 30d}").contains("good: unexpected end"));
+        assert!(err("{good: 'status < 500', objective: 100, period: 30d}").contains("between 0 and 100"));
+        assert!(err("{good: 'status < 500', objective: 99, period: 2d}").contains("reach back 3d"));
+        assert!(err("{good: 'status < 500', objective: 99, period: 30d, by: [tenant]}").contains("set by mlwatch"));
     }
 }
