@@ -216,7 +216,7 @@ fn validate_group(
     let rules: Vec<Rule> = g
         .rules
         .into_iter()
-        .filter_map(|r| validate_rule(r.value, &g.name.value, base_dir, templates, seen, diag))
+        .filter_map(|r| validate_rule(r.value, &g.name.value, source, base_dir, templates, seen, diag))
         .collect();
     if !g.per_tenant {
         for r in rules.iter().filter(|r| r.baseline.as_ref().is_some_and(|b| b.per_tenant())) {
@@ -235,13 +235,6 @@ fn validate_group(
         };
         if b.learned_threshold.is_some() && window.is_some_and(|w| period < 2 * w) {
             diag.at_value(&g.name, format!("rule `{}`: a learned threshold needs a baseline period of at least two windows (chunks)", r.name));
-        }
-    }
-    if let Some(s) = source {
-        for r in &rules {
-            if let Err(e) = r.check.kind().fits_source(s) {
-                diag.at_value(&g.source, format!("rule `{}`: {e}", r.name));
-            }
         }
     }
     if source.is_some_and(|s| !s.has_timestamp()) {
@@ -283,6 +276,7 @@ fn positive_duration(diag: &mut FileDiag<'_>, field: &str, text: &serde_saphyr::
 fn validate_rule(
     r: RawRule,
     group: &str,
+    source: Option<&Source>,
     base_dir: &Path,
     templates: &mut Templates,
     seen: &mut SeenNames,
@@ -296,6 +290,11 @@ fn validate_rule(
         diag.at_value(&r.alert, format!("duplicate rule name `{name}` (alert names are unique across rule files)"));
     }
     let check = r.check.value.validate().map_err(|e| diag.at_value(&r.check, format!("rule `{name}`: {e}"))).ok();
+    if let (Some(c), Some(s)) = (&check, source)
+        && let Err(e) = c.kind().fits_source(s)
+    {
+        diag.at_value(&r.check, format!("rule `{name}`: {e}"));
+    }
     let when = check.as_ref().and_then(|c| {
         expr::parse_condition(&r.when.value, &c.variables())
             .map_err(|e| diag.at_value(&r.when, format!("rule `{name}`: when: {e}")))

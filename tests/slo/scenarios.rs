@@ -266,3 +266,38 @@ fn the_serving_slo_rules_page_on_acmes_incident_and_nothing_else() {
     assert_eq!(first("ApiAvailabilityBurnFast/acme"), Some("2026-11-05T14:27:00Z"));
     assert_eq!(first("ApiAvailabilityBurnSlow/acme"), Some("2026-11-05T15:39:00Z"), "the 3d/6h pair, as the reference has it");
 }
+
+#[test]
+fn check_names_bad_filters_with_their_position_and_the_fields_there_are() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config_and_rules(
+        dir.path(),
+        r#"api: { kind: log, path: "logs/api.log*", timestamp: ts, tenant_field: tenant, fields: { status: number, endpoint: string } }"#,
+        r#"groups:
+  - name: g
+    source: api
+    per_tenant: true
+    rules:
+      - alert: A
+        check: { slo: { good: "status < 500 and endpoint < 3", objective: 99.7, period: 30d } }
+        when: "page == 1"
+      - alert: B
+        check: { slo: { good: "statuss < 500", objective: 99.7, period: 30d } }
+        when: "page == 1"
+      - alert: C
+        check: { drift: { columns: [x] } }
+        baseline: { profile: x.json }
+        when: "psi > 0.2"
+"#,
+    );
+    let out = mlwatch(&["check", "--config", dir.path().join("mlwatch.yaml").to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for want in [
+        "rules.yaml:7:16: rule `A`: slo: good: comparisons compare numbers (this is a string) (at character 18)",
+        "rules.yaml:10:16: rule `B`: slo: good: `statuss` is not a declared field of the log source (did you mean `status`?) (its `fields:` are: endpoint, status) (at character 1)",
+        "rules.yaml:13:16: rule `C`: a drift check compares rows, and a log source keeps counts",
+    ] {
+        assert!(text.contains(want), "{want}\nnot in:\n{text}");
+    }
+}
