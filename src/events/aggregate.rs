@@ -87,6 +87,13 @@ impl Aggregates {
         Ok(())
     }
 
+    /// Add late events to the running totals: after reading, before summing.
+    pub fn settle(&mut self) {
+        for c in self.series.iter_mut().flat_map(|s| s.values_mut()) {
+            c.settle();
+        }
+    }
+
     /// The series of SLI `key` for `tenant`.
     pub fn series_of<'a>(&'a self, key: &str, tenant: &'a str) -> impl Iterator<Item = (&'a SeriesId, &'a Counts)> + 'a {
         let i = self.slis.iter().position(|s| s.key() == key);

@@ -25,32 +25,33 @@ pub struct Counts {
     latency: BTreeMap<i64, Histogram>,
     /// Buckets changed since the last checkpoint.
     dirty: BTreeSet<i64>,
+    /// Events of buckets older than the newest, waiting for [`Counts::settle`]
+    /// to add them to the running totals in one pass (one at a time, each
+    /// would rewrite every later total).
+    late: BTreeMap<i64, Pair>,
 }
 
 impl Counts {
-    /// Add `valid`/`good` events (0 or 1 each, usually) to bucket `b`.
+    /// Add `valid`/`good` events (0 or 1 each, usually) to bucket `b`. Events
+    /// older than the newest bucket count once [`Counts::settle`] has run.
     pub fn add(&mut self, b: i64, add: Pair, latency: Option<f64>) {
         if self.totals.is_empty() {
             self.base = b;
             self.totals.push(self.floor);
         }
-        if b < self.base {
-            // An older bucket than any so far (a rotated file read late):
-            // grow at the front, where the running totals start from `floor`.
-            let grow = (self.base - b) as usize;
-            self.totals.splice(0..0, std::iter::repeat_n(self.floor, grow));
-            self.base = b;
-        }
-        let i = (b - self.base) as usize;
-        if i >= self.totals.len() {
-            let last = *self.totals.last().expect("not empty");
-            self.totals.resize(i + 1, last);
-        }
-        // Every total from this bucket on includes the new events; in order,
-        // that is just the last one.
-        for t in &mut self.totals[i..] {
-            t[0] += add[0];
-            t[1] += add[1];
+        let newest = self.base + self.totals.len() as i64 - 1;
+        if b < newest {
+            let late = self.late.entry(b).or_default();
+            late[0] += add[0];
+            late[1] += add[1];
+        } else {
+            let i = (b - self.base) as usize;
+            if i >= self.totals.len() {
+                let last = *self.totals.last().expect("not empty");
+                self.totals.resize(i + 1, last);
+            }
+            self.totals[i][0] += add[0];
+            self.totals[i][1] += add[1];
         }
         self.first = Some(self.first.map_or(b, |f| f.min(b)));
         if let Some(v) = latency {
@@ -59,8 +60,33 @@ impl Counts {
         self.dirty.insert(b);
     }
 
-    /// Events in buckets `lo..hi`.
+    /// Add the late events to the running totals, in one pass from the
+    /// oldest of them.
+    pub fn settle(&mut self) {
+        let Some(&oldest) = self.late.keys().next() else { return };
+        if oldest < self.base {
+            // Older than any bucket so far (a rotated file read late): grow at
+            // the front, where the running totals start from `floor`.
+            let grow = (self.base - oldest) as usize;
+            self.totals.splice(0..0, std::iter::repeat_n(self.floor, grow));
+            self.base = oldest;
+        }
+        let mut late = std::mem::take(&mut self.late).into_iter().peekable();
+        let mut carried = [0u64, 0u64];
+        for (i, t) in self.totals.iter_mut().enumerate().skip((oldest - self.base) as usize) {
+            let b = self.base + i as i64;
+            while let Some((_, add)) = late.next_if(|(k, _)| *k == b) {
+                carried[0] += add[0];
+                carried[1] += add[1];
+            }
+            t[0] += carried[0];
+            t[1] += carried[1];
+        }
+    }
+
+    /// Events in buckets `lo..hi` (after [`Counts::settle`]).
     pub fn sum(&self, lo: i64, hi: i64) -> Pair {
+        debug_assert!(self.late.is_empty(), "settle before summing");
         if hi <= lo {
             return [0, 0];
         }
@@ -156,17 +182,23 @@ mod tests {
         c.add(12, [1, 0], None);
         c.add(7, [1, 1], None); // late, before the first
         c.add(11, [2, 1], None); // late, in the middle
-        assert_eq!(c.sum(0, 100), [5, 3]);
-        assert_eq!(c.sum(10, 12), [3, 2]);
-        assert_eq!(c.sum(12, 13), [1, 0]);
-        assert_eq!(c.sum(13, 20), [0, 0]);
+        c.add(11, [1, 1], None);
+        c.settle();
+        c.add(13, [1, 1], None); // in order again
+        c.add(12, [1, 1], None);
+        c.settle();
+        assert_eq!(c.sum(0, 100), [8, 6]);
+        assert_eq!(c.sum(13, 14), [1, 1]);
+        assert_eq!(c.sum(12, 13), [2, 1]);
+        assert_eq!(c.sum(10, 12), [4, 3]);
+        assert_eq!(c.sum(14, 20), [0, 0]);
         assert_eq!(c.bucket(7), [1, 1]);
         assert_eq!(c.first(), Some(7));
         c.drop_before(11, 11);
-        assert_eq!(c.sum(0, 100), [3, 1], "dropped buckets leave the windows");
-        assert_eq!(c.sum(11, 13), [3, 1]);
+        assert_eq!(c.sum(0, 100), [6, 4], "dropped buckets leave the windows");
+        assert_eq!(c.sum(11, 13), [5, 3]);
         assert_eq!(c.first(), Some(7), "the first event is remembered");
         assert!(c.latency_of(10).is_none());
-        assert_eq!(c.take_dirty().into_iter().collect::<Vec<_>>(), vec![7, 10, 11, 12]);
+        assert_eq!(c.take_dirty().into_iter().collect::<Vec<_>>(), vec![7, 10, 11, 12, 13]);
     }
 }

@@ -67,5 +67,6 @@ pub fn aggregate(frame: &DataFrame, sli: &Sli, timestamp: Option<&str>) -> Resul
         let ev = Event { at_ms, tenant: TENANT, fields: &fields };
         agg.add(&ev).expect("no tenant cap");
     }
+    agg.settle();
     Ok(agg)
 }

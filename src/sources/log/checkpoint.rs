@@ -39,8 +39,8 @@ pub struct Checkpoint {
     pub buckets: Vec<StoredBucket>,
     /// Buckets before this one are past the retention.
     pub drop_before: i64,
-    /// Buckets whose latency histograms just stopped being kept: the day
-    /// below the cut (older ones were cleared by earlier checkpoints).
+    /// Buckets whose latency histograms stopped being kept since the last
+    /// checkpoint (after a start: the day below the cut).
     pub clear_latency: (i64, i64),
     pub forgotten_tenants: Vec<String>,
     /// Cursors of files not seen since (Unix ms) are dropped.
@@ -68,7 +68,10 @@ pub fn take(state: &mut LogState, drop_before: i64, drop_latency_before: i64, fo
         files: state.cursors.iter().map(|(fp, c)| (fp.clone(), c.clone())).collect(),
         buckets,
         drop_before,
-        clear_latency: (drop_latency_before - 24 * 3600 * 1000 / bucket_ms, drop_latency_before),
+        clear_latency: (
+            state.latency_cut.replace(drop_latency_before).unwrap_or(drop_latency_before - 24 * 3600 * 1000 / bucket_ms),
+            drop_latency_before,
+        ),
         forgotten_tenants: forgotten.to_vec(),
         drop_files_before_ms,
     }
@@ -100,6 +103,7 @@ pub fn restore(store: &Store, state: &mut LogState) -> Result<(), StateError> {
             restored += 1;
         }
     }
+    state.aggregates.settle();
     tracing::info!(source = %state.name, files = state.cursors.len(), buckets = restored, "log source restored from the state file");
     Ok(())
 }

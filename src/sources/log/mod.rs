@@ -101,6 +101,9 @@ pub struct LogState {
     cursors: BTreeMap<String, FileCursor>,
     /// Live: restored from the state file; replay: every file read.
     started: bool,
+    /// Buckets before this one had their latency histograms cleared from the
+    /// state file by an earlier checkpoint.
+    latency_cut: Option<i64>,
 }
 
 impl LogSourceConfig {
@@ -157,6 +160,7 @@ impl LogSourceConfig {
                 aggregates: Aggregates::new(bucket_ms, Vec::new(), max_tenants),
                 cursors: BTreeMap::new(),
                 started: false,
+                latency_cut: None,
             })),
             serial: Arc::default(),
         })
@@ -240,6 +244,7 @@ impl LogSource {
                 if !state.started {
                     state.started = true;
                     self.read_files(&mut state, &mut read, now, false);
+                    state.aggregates.settle();
                 }
             }
             ReadMode::Live => {
@@ -252,6 +257,7 @@ impl LogSource {
                     }
                 }
                 self.read_files(&mut state, &mut read, now, true);
+                state.aggregates.settle();
                 let bucket_ms = state.aggregates.bucket_ms;
                 let at = |ago: i64| now.timestamp_millis().saturating_sub(ago).div_euclid(bucket_ms);
                 read.forgotten = state.aggregates.forget_quiet(at(self.forget_after_ms));
