@@ -156,6 +156,7 @@ fn spreads(
                 source: &meta,
                 events: None,
                 timestamp_column: Some(ts),
+                side: &[],
             };
             for s in check.evaluate(&ecx).unwrap_or_default() {
                 if let Some(v) = s.values.get(primary).filter(|v| v.is_finite()) {

@@ -133,6 +133,20 @@ pub struct EvalContext<'a> {
     pub events: Option<&'a crate::events::Aggregates>,
     /// The frame's event-time column (Unix ms), when the source has one.
     pub timestamp_column: Option<&'a str>,
+    /// The tenant's rows of each of the check's [`CheckKind::side_reads`], in
+    /// their order (empty frames where a side had none).
+    pub side: &'a [&'a DataFrame],
+}
+
+/// A table a check reads besides its group's window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SideRead {
+    /// Another source of the config (a catalog, a feedback table): its rows
+    /// in the group's window when it has a timestamp, else all of them; the
+    /// tenant's when it names tenants, else all of them for every tenant.
+    Source { name: String, columns: Vec<String> },
+    /// The group's own source over the window before the current one.
+    PreviousWindow,
 }
 
 /// The behaviour every check kind shares. Kinds are a closed set (the
@@ -156,9 +170,14 @@ pub trait CheckKind: std::fmt::Debug + Send + Sync {
         true
     }
 
-    /// The SLI whose events a log source must count for this check.
-    fn sli(&self) -> Option<&crate::events::Sli> {
-        None
+    /// The SLIs whose events a log source must count for this check.
+    fn slis(&self) -> Vec<&crate::events::Sli> {
+        Vec::new()
+    }
+
+    /// Tables the check reads besides the window: see [`SideRead`].
+    fn side_reads(&self) -> Vec<SideRead> {
+        Vec::new()
     }
 
     /// Label keys of this configured check's series beyond the spec's (an

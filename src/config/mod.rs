@@ -245,7 +245,7 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
     // Log sources count, as they read, the events of the SLIs their rules compute.
     for (name, source) in &sources {
         if let Source::Log(log) = source {
-            let slis = rules.groups.iter().filter(|g| g.source == *name).flat_map(|g| &g.rules).filter_map(|r| r.check.kind().sli().cloned());
+            let slis = rules.groups.iter().filter(|g| g.source == *name).flat_map(|g| &g.rules).flat_map(|r| r.check.kind().slis().into_iter().cloned());
             log.register(name, slis.collect());
         }
     }

@@ -17,6 +17,7 @@ use super::expr::eval_condition;
 use super::{Group, Rule};
 use crate::baseline::Baselines;
 use crate::baseline::stored::{ReadMemo, Resolved, StoredCx};
+use crate::checks::contract::SideRead;
 use crate::checks::{EvalContext, History};
 use crate::labels::Labels;
 use crate::events::Aggregates;
@@ -308,12 +309,67 @@ fn resolve_baseline(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>, tenan
     Ok(Some(Resolved { baseline, learning_until: None }))
 }
 
+/// One side read's rows: per tenant, or one table every tenant shares.
+enum SideRows {
+    Shared(DataFrame),
+    PerTenant(BTreeMap<String, DataFrame>),
+}
+
+impl SideRows {
+    fn of<'a>(&'a self, tenant: Option<&str>, none: &'a DataFrame) -> &'a DataFrame {
+        match (self, tenant) {
+            (SideRows::Shared(df), _) => df,
+            (SideRows::PerTenant(by), Some(t)) => by.get(t).unwrap_or(none),
+            (SideRows::PerTenant(_), None) => none,
+        }
+    }
+}
+
+/// Read the rule's side tables for this evaluation.
+fn read_sides(rule: &Rule, input: &RuleInput<'_>) -> Result<Vec<SideRows>, Failure> {
+    let mut out = Vec::new();
+    for side in &rule.sides {
+        let by_tenant = input.group.per_tenant && side.source.has_tenant();
+        let (name, sample) = match &side.read {
+            SideRead::PreviousWindow => {
+                let w = input.window.expect("validated: a previous window needs the group's window");
+                let previous = Window { start: w.start - (w.end - w.start), end: w.start };
+                (input.group.source.as_str(), side.source.sample_period(&rule.check.kind().columns(), previous, by_tenant))
+            }
+            SideRead::Source { name, columns } => {
+                let window = match (side.source.has_timestamp(), input.window) {
+                    (false, _) => None,
+                    (true, Some(w)) => Some(w),
+                    (true, None) => Some(Window { start: DateTime::<Utc>::MIN_UTC, end: input.now }),
+                };
+                (name.as_str(), side.source.sample(columns, window, by_tenant))
+            }
+        };
+        let failed = |e: &dyn std::fmt::Display, reason| Failure { reason, tenant: None, message: format!("source `{name}` (read by the check): {e}") };
+        let sample = sample.map_err(|e| failed(&e, e.reason()))?;
+        if let Some((t, e)) = sample.failed.first() {
+            return Err(failed(&format!("tenant `{t}`: {e}"), e.reason()));
+        }
+        out.push(if by_tenant {
+            SideRows::PerTenant(sample.partitions.into_iter().filter_map(|p| Some((p.tenant?, p.frame))).collect())
+        } else {
+            SideRows::Shared(sample.partitions.into_iter().next().map(|p| p.frame).unwrap_or_else(DataFrame::empty))
+        });
+    }
+    Ok(out)
+}
+
 fn evaluate_rule(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>) -> RuleResult {
     let (window, now) = (input.window, input.now);
     let mut series = Vec::new();
     let mut failures = Vec::new();
     let mut learning = BTreeMap::new();
     let kind = rule.check.kind();
+    let sides = match read_sides(rule, input) {
+        Ok(s) => s,
+        Err(f) => return RuleResult { series, failures: vec![f], learning, duration: Duration::ZERO },
+    };
+    let no_side_rows = DataFrame::empty();
     for part in input.partitions {
         let tenant = part.tenant.as_deref();
         let _span = tracing::info_span!("rule", rule = %rule.name, tenant = tenant.unwrap_or("")).entered();
@@ -346,6 +402,7 @@ fn evaluate_rule(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>) -> RuleR
         }
         let baseline = resolved.map(|r| r.baseline);
         let history = TenantHistory { store: env.store, rule: &rule.name, tenant };
+        let side: Vec<&DataFrame> = sides.iter().map(|s| s.of(tenant, &no_side_rows)).collect();
         let cx = EvalContext {
             tenant,
             frame: &part.frame,
@@ -356,6 +413,7 @@ fn evaluate_rule(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>) -> RuleR
             source: &part.meta,
             events: input.events,
             timestamp_column: input.source.timestamp_column(),
+            side: &side,
         };
         match kind.evaluate(&cx) {
             Err(e) => failures.push(fail("check", e.to_string())),

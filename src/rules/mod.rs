@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::checks::Check;
+use crate::checks::contract::SideRead;
 use crate::config::diag::{FileDiag, Position};
 use crate::sources::Source;
 use expr::Expr;
@@ -67,6 +68,16 @@ pub struct Rule {
     pub labels: BTreeMap<String, String>,
     /// Annotation name → template name in [`RuleSet::templates`].
     pub annotations: Vec<(String, String)>,
+    /// The tables its check reads besides the window, in the check's order.
+    pub sides: Vec<Side>,
+}
+
+/// A table a rule's check reads besides its group's window, and the source
+/// that holds it (the group's own, for the previous window).
+#[derive(Debug, Clone)]
+pub struct Side {
+    pub read: SideRead,
+    pub source: Source,
 }
 
 /// A rule's baseline: where it comes from, and where the rule file named it.
@@ -216,7 +227,7 @@ fn validate_group(
     let rules: Vec<Rule> = g
         .rules
         .into_iter()
-        .filter_map(|r| validate_rule(r.value, &g.name.value, source, base_dir, templates, seen, diag))
+        .filter_map(|r| validate_rule(r.value, &g.name.value, (source, sources, window), base_dir, templates, seen, diag))
         .collect();
     if !g.per_tenant {
         for r in rules.iter().filter(|r| r.baseline.as_ref().is_some_and(|b| b.per_tenant())) {
@@ -276,7 +287,7 @@ fn positive_duration(diag: &mut FileDiag<'_>, field: &str, text: &serde_saphyr::
 fn validate_rule(
     r: RawRule,
     group: &str,
-    source: Option<&Source>,
+    (source, sources, window): (Option<&Source>, &BTreeMap<String, Source>, Option<Duration>),
     base_dir: &Path,
     templates: &mut Templates,
     seen: &mut SeenNames,
@@ -295,6 +306,10 @@ fn validate_rule(
     {
         diag.at_value(&r.check, format!("rule `{name}`: {e}"));
     }
+    let sides = match (&check, source) {
+        (Some(c), Some(s)) => resolve_sides(c, s, sources, window).map_err(|e| diag.at_value(&r.check, format!("rule `{name}`: {e}"))).unwrap_or_default(),
+        _ => Vec::new(),
+    };
     let when = check.as_ref().and_then(|c| {
         expr::parse_condition(&r.when.value, &c.variables())
             .map_err(|e| diag.at_value(&r.when, format!("rule `{name}`: when: {e}")))
@@ -344,7 +359,32 @@ fn validate_rule(
         hold_for,
         labels: r.labels.into_iter().map(|(k, v)| (k, v.value)).collect(),
         annotations,
+        sides,
     })
+}
+
+/// The sources of a check's side reads: named file sources, or the group's
+/// own (which then needs a window to have a previous one).
+fn resolve_sides(check: &Check, own: &Source, sources: &BTreeMap<String, Source>, window: Option<Duration>) -> Result<Vec<Side>, String> {
+    let mut sides = Vec::new();
+    for read in check.kind().side_reads() {
+        let source = match &read {
+            SideRead::PreviousWindow if window.is_none() => {
+                return Err("comparing with the previous window needs the group's `window`".into());
+            }
+            SideRead::PreviousWindow => own.clone(),
+            SideRead::Source { name, .. } => match sources.get(name) {
+                None => {
+                    let hint = crate::config::diag::did_you_mean(name, sources.keys().map(String::as_str));
+                    return Err(format!("unknown source `{name}`{hint}"));
+                }
+                Some(Source::Log(_)) => return Err(format!("source `{name}` is a log source; a check reads tables (rows) from `file` sources")),
+                Some(s) => s.clone(),
+            },
+        };
+        sides.push(Side { read, source });
+    }
+    Ok(sides)
 }
 
 fn validate_baseline(b: &RawBaseline, base_dir: &Path, at: Position) -> Result<BaselineSpec, String> {

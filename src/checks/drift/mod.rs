@@ -317,6 +317,7 @@ mod tests {
             source: &meta,
             events: None,
             timestamp_column: None,
+            side: &[],
         };
         let out = check("{columns: [x]}").evaluate(&cx).unwrap();
         assert_eq!(out[0].values.get("baseline_count"), Some(&3.0));

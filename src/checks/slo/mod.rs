@@ -208,8 +208,8 @@ impl CheckKind for SloCheck {
         self.sli.fields().into_iter().map(String::from).collect()
     }
 
-    fn sli(&self) -> Option<&Sli> {
-        Some(&self.sli)
+    fn slis(&self) -> Vec<&Sli> {
+        vec![&self.sli]
     }
 
     fn recorded(&self, name: &str) -> bool {
@@ -393,6 +393,7 @@ mod tests {
             source: &meta,
             events: None,
             timestamp_column: Some("ts"),
+            side: &[],
         };
         let out = c.evaluate(&cx).unwrap();
         let get = |arm: &str, window: &str| out.iter().find(|s| s.labels["arm"] == arm && s.labels["window"] == window).unwrap();
@@ -423,6 +424,7 @@ mod tests {
             source: &meta,
             events: None,
             timestamp_column: Some("ts"),
+            side: &[],
         };
         let out = check("{good: 'status < 500', objective: 99.7, period: 30d}").evaluate(&cx).unwrap();
         assert_eq!(out.len(), 8, "7 pair windows (the latency window is 5m, one of them) and the period");
