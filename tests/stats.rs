@@ -1,5 +1,9 @@
 //! Statistics against reference values computed with numpy/scipy
-//! (`tests/reference/generate.py` → `tests/reference/drift.json`).
+//! (`tests/reference/generate.py` → `tests/reference/drift.json`), and the
+//! recsys and A/B figures against `tests/reference/recsys.py`'s.
+
+#[path = "recsys/reference.rs"]
+mod recsys_reference;
 
 use mlwatch::stats::multiple::{Correction, adjust};
 use mlwatch::stats::{chi2, divergence, ks, psi, quantile, sorted};

@@ -9,6 +9,7 @@ pub mod contract;
 pub mod drift;
 pub mod freshness;
 pub mod quality;
+pub mod recsys;
 pub mod slo;
 pub mod volume;
 
@@ -66,6 +67,7 @@ checks! {
     Freshness(freshness::FreshnessConfig => freshness::FreshnessCheck),
     Volume(volume::VolumeConfig => volume::VolumeCheck),
     Quality(quality::QualityConfig => quality::QualityCheck),
+    Recsys(recsys::RecsysConfig => recsys::RecsysCheck),
 }
 
 /// One labelled series a check produced.
