@@ -4,6 +4,7 @@
 //! Every function here is checked against reference values computed with
 //! scipy/numpy (`tests/reference/`), never against its own output.
 
+pub mod ab;
 pub mod chi2;
 pub mod divergence;
 pub mod kolmogorov;
@@ -12,6 +13,7 @@ mod ks_exact;
 pub mod multiple;
 pub mod psi;
 pub mod quantile;
+pub mod robust;
 
 /// A sample with the values a test cannot use (null, NaN, ±inf) removed and counted.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -42,6 +44,8 @@ impl CleanSample {
 pub enum StatError {
     #[error("not enough data: {got} usable values in the {side} sample, need at least {need}")]
     NotEnoughData { side: &'static str, got: usize, need: usize },
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Sort a sample ascending. Values must be finite (see [`CleanSample`]).

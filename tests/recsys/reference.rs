@@ -126,3 +126,47 @@ fn sampled_personalization_estimates_the_exact_value() {
         assert!((sampled(seed) - exact).abs() < 0.02, "seed {seed}: {} vs {exact}", sampled(seed));
     }
 }
+
+fn ab() -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(fixtures().join("ab.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn sample_ratio_mismatch_matches_scipy_chisquare() {
+    use mlwatch::stats::ab::srm;
+    for case in ab()["srm"].as_array().unwrap() {
+        let observed: Vec<u64> = case["observed"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+        let split: Vec<f64> = case["split"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let r = srm(&observed, &split).unwrap();
+        let (chi2, p) = (case["chi2"].as_f64().unwrap(), case["p_value"].as_f64().unwrap());
+        assert!((r.statistic - chi2).abs() <= 1e-9 * chi2.max(1.0), "{observed:?}: chi2 {} vs {chi2}", r.statistic);
+        assert!((r.p_value - p).abs() <= 1e-6 * p, "{observed:?}: p {} vs {p}", r.p_value);
+    }
+    // GrowthBook's threshold, p < 0.001: an even split and a 90/10 split
+    // observed as declared are healthy; 5,250/4,750 of a 50/50 split is not.
+    let fires = |o: &[u64], s: &[f64]| srm(o, s).unwrap().p_value < 0.001;
+    assert!(!fires(&[5000, 5000], &[50.0, 50.0]));
+    assert!(fires(&[5250, 4750], &[50.0, 50.0]));
+    assert!(!fires(&[9000, 1000], &[90.0, 10.0]));
+}
+
+#[test]
+fn two_proportion_z_test_matches_statsmodels() {
+    use mlwatch::stats::ab::two_proportions;
+    for case in ab()["ztest"].as_array().unwrap() {
+        let pair = |k: &str| (case[k][0].as_u64().unwrap(), case[k][1].as_u64().unwrap());
+        let r = two_proportions(pair("arm"), pair("control"), 0.95).unwrap();
+        let name = case["name"].as_str().unwrap();
+        let close = |got: f64, key: &str| {
+            let want = case[key].as_f64().unwrap();
+            assert!((got - want).abs() <= 1e-9 * want.abs().max(1e-300) || (got - want).abs() < 1e-15, "{name}/{key}: {got} vs {want}");
+        };
+        close(r.z, "z");
+        close(r.p_worse, "p_worse");
+        close(r.p_two_sided, "p_two_sided");
+        close(r.diff, "diff");
+        close(r.low, "ci95_low");
+        close(r.high, "ci95_high");
+        close(r.lift.unwrap(), "lift");
+    }
+}
