@@ -5,12 +5,15 @@
 //! Every kind follows one contract ([`contract`]): it declares its labels and
 //! values in a [`CheckSpec`] and computes them from an [`EvalContext`].
 
+pub mod ab;
+pub mod anomaly;
 pub mod contract;
 pub mod drift;
 pub mod freshness;
 pub mod quality;
 pub mod recsys;
 pub mod slo;
+pub mod table;
 pub mod volume;
 
 use serde::Deserialize;
@@ -68,6 +71,8 @@ checks! {
     Volume(volume::VolumeConfig => volume::VolumeCheck),
     Quality(quality::QualityConfig => quality::QualityCheck),
     Recsys(recsys::RecsysConfig => recsys::RecsysCheck),
+    Ab(ab::AbConfig => ab::AbCheck),
+    Anomaly(anomaly::AnomalyConfig => anomaly::AnomalyCheck),
 }
 
 /// One labelled series a check produced.

@@ -31,14 +31,46 @@ pub fn robust_score(history: &[f64], x: f64) -> Option<RobustScore> {
     if history.is_empty() {
         return None;
     }
-    let mut v = history.to_vec();
-    let median = median_of(&mut v);
-    let mut dev: Vec<f64> = history.iter().map(|h| (h - median).abs()).collect();
+    let median = median_of(&mut history.to_vec());
+    let deviations: Vec<f64> = history.iter().map(|h| h - median).collect();
+    Some(score_with(median, deviations, x))
+}
+
+/// The robust z-score of `x`, of season `season`, against a seasonal
+/// history of (season, value): the level is the median of the same season's
+/// values; the spread is the MAD of every value's deviation from the median
+/// of the *other* values of its season. A season holds a few values (one a
+/// week); pooling the deviations of all seasons gives a spread that a few
+/// weeks of history already estimate well. `None` when the season has none.
+pub fn seasonal_score(history: &[(u32, f64)], season: u32, x: f64) -> Option<RobustScore> {
+    let mut by_season: std::collections::HashMap<u32, Vec<f64>> = std::collections::HashMap::new();
+    for &(s, v) in history {
+        by_season.entry(s).or_default().push(v);
+    }
+    let level = median_of(&mut by_season.get(&season)?.clone());
+    let mut deviations = Vec::new();
+    let mut others = Vec::new();
+    for values in by_season.values().filter(|v| v.len() >= 3) {
+        for (i, &v) in values.iter().enumerate() {
+            others.clear();
+            others.extend(values.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| *o));
+            deviations.push(v - median_of(&mut others));
+        }
+    }
+    if deviations.is_empty() {
+        deviations = by_season[&season].iter().map(|v| v - level).collect();
+    }
+    Some(score_with(level, deviations, x))
+}
+
+/// The score of `x` against `level`, with the spread of `deviations`.
+fn score_with(level: f64, deviations: Vec<f64>, x: f64) -> RobustScore {
+    let mut dev: Vec<f64> = deviations.iter().map(|d| d.abs()).collect();
     let mean_ad = dev.iter().sum::<f64>() / dev.len() as f64;
     let mad = median_of(&mut dev);
     let scale = if mad > 0.0 { MAD_TO_SIGMA * mad } else { MEAN_AD_TO_SIGMA * mean_ad };
-    let scale = scale.max(1e-9 * median.abs().max(1.0));
-    Some(RobustScore { median, mad, scale, score: (x - median) / scale })
+    let scale = scale.max(1e-9 * level.abs().max(1.0));
+    RobustScore { median: level, mad, scale, score: (x - level) / scale }
 }
 
 #[cfg(test)]
@@ -61,5 +93,17 @@ mod tests {
         let flat = robust_score(&[0.0, 0.0, 0.0], 5.0).unwrap();
         assert!(flat.score.is_finite() && flat.score > 1e6, "a flat history still scores a change: {flat:?}");
         assert_eq!(robust_score(&[0.0, 0.0], 0.0).unwrap().score, 0.0);
+    }
+
+    #[test]
+    fn a_seasonal_score_takes_the_level_of_its_season_and_the_spread_of_all() {
+        // Two seasons: 0 around 10, 1 around 100, each ±1.
+        let history: Vec<(u32, f64)> = [9.0, 10.0, 11.0, 10.0].iter().map(|v| (0, *v)).chain([99.0, 100.0, 101.0, 100.0].iter().map(|v| (1, *v))).collect();
+        let r = seasonal_score(&history, 1, 103.0).unwrap();
+        assert_eq!(r.median, 100.0);
+        // Leave-one-out deviations: 9 → -1, 10 → 0, 11 → +1, 10 → 0 (and the same in season 1): MAD 0.5.
+        assert_eq!(r.mad, 0.5);
+        assert!((r.score - 3.0 / (MAD_TO_SIGMA * 0.5)).abs() < 1e-12);
+        assert!(seasonal_score(&history, 2, 1.0).is_none(), "a season with no history has no level");
     }
 }

@@ -156,11 +156,8 @@ impl RecsysConfig {
         if !(1..=10_000).contains(&k) {
             return Err("recsys: k must be between 1 and 10000".into());
         }
-        if let Some(a) = &self.arm {
-            crate::rules::check_label_name("arm").expect("ours");
-            if a.is_empty() {
-                return Err("recsys: arm: name a column".into());
-            }
+        if self.arm.as_ref().is_some_and(|a| a.is_empty()) {
+            return Err("recsys: arm: name a column".into());
         }
         if self.training_users == Some(0) {
             return Err("recsys: training_users must be at least 1".into());

@@ -5,7 +5,6 @@
 //! On a log source the counts come from the source's buckets; on a table
 //! source (the `file` source) they are counted from the window's rows.
 
-mod table;
 pub mod windows;
 
 use std::collections::BTreeMap;
@@ -14,6 +13,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::contract::{CheckKind, CheckSpec, EvalContext, Unit, ValueSpec};
+use super::table;
 use super::{CheckError, Series};
 use crate::events::counts::Pair as Counted;
 use crate::events::histogram::{self, BINS};
@@ -256,7 +256,7 @@ impl CheckKind for SloCheck {
         let (agg, tenant): (&Aggregates, Option<&str>) = match cx.events {
             Some(a) => (a, cx.tenant),
             None => {
-                counted = table::aggregate(cx.frame, &self.sli, cx.timestamp_column)?;
+                counted = table::aggregate(cx.frame, &[&self.sli], cx.timestamp_column)?;
                 (&counted, Some(table::TENANT))
             }
         };

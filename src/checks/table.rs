@@ -1,5 +1,6 @@
-//! An SLO over a table source: the window's rows counted into buckets, as a
-//! log source would have counted them.
+//! Events from a table source's rows: checks that count events (an SLO, an
+//! A/B split) count the window's rows into buckets, as a log source would
+//! have counted its lines.
 
 use polars::prelude::*;
 
@@ -45,18 +46,27 @@ impl Values {
     }
 }
 
-/// Count `frame`'s rows for `sli` (the frame's timestamp column holds Unix ms).
-pub fn aggregate(frame: &DataFrame, sli: &Sli, timestamp: Option<&str>) -> Result<Aggregates, CheckError> {
-    let mut agg = Aggregates::new(BUCKET_MS, vec![sli.clone()], usize::MAX);
+/// Count `frame`'s rows for `slis` (the frame's timestamp column holds Unix ms).
+pub fn aggregate(frame: &DataFrame, slis: &[&Sli], timestamp: Option<&str>) -> Result<Aggregates, CheckError> {
+    let mut agg = Aggregates::new(BUCKET_MS, slis.iter().map(|s| (*s).clone()).collect(), usize::MAX);
+    let mut names: Vec<&str> = slis.iter().flat_map(|s| s.fields()).collect();
+    names.sort_unstable();
+    names.dedup();
+    for_each_event(frame, &names, timestamp, &mut |ev| agg.add(ev).expect("no tenant cap"))?;
+    agg.settle();
+    Ok(agg)
+}
+
+/// Call `f` with each row that has a time, as an event with fields `names`.
+pub fn for_each_event(frame: &DataFrame, names: &[&str], timestamp: Option<&str>, f: &mut dyn FnMut(&Event<'_>)) -> Result<(), CheckError> {
     if frame.height() == 0 {
-        return Ok(agg);
+        return Ok(());
     }
     let ts_name = timestamp.ok_or(CheckError::Column { column: "timestamp".into(), message: "the source has no timestamp column".into() })?;
     let ts_err = |message: String| CheckError::Column { column: ts_name.to_string(), message };
     let ts = frame.column(ts_name).map_err(|_| ts_err("not in the source data".into()))?;
     let ts = ts.cast(&DataType::Int64).map_err(|e| ts_err(e.to_string()))?;
     let ts: Vec<Option<i64>> = ts.i64().map_err(|e| ts_err(e.to_string()))?.iter().collect();
-    let names = sli.fields();
     let columns: Vec<Values> = names.iter().map(|n| Values::of(frame, n)).collect::<Result<_, _>>()?;
     let mut fields: Vec<(&str, Option<Val<'_>>)> = names.iter().map(|n| (*n, None)).collect();
     for (i, at) in ts.iter().enumerate() {
@@ -64,9 +74,7 @@ pub fn aggregate(frame: &DataFrame, sli: &Sli, timestamp: Option<&str>) -> Resul
         for (slot, col) in fields.iter_mut().zip(&columns) {
             slot.1 = col.get(i);
         }
-        let ev = Event { at_ms, tenant: TENANT, fields: &fields };
-        agg.add(&ev).expect("no tenant cap");
+        f(&Event { at_ms, tenant: TENANT, fields: &fields });
     }
-    agg.settle();
-    Ok(agg)
+    Ok(())
 }
