@@ -70,9 +70,12 @@ fn check_validates_the_demo_config_and_rules() {
     assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
     let out = mlwatch(&["check", "--config", dir.path().join("mlwatch.yaml").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
-    // The serving example and its ready rules need no data to validate.
-    let out = mlwatch(&["check", "--config", root.join("examples/serving/mlwatch.yaml").to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    // The serving and recommendation-quality examples and their ready rules
+    // need no data to validate.
+    for example in ["examples/serving/mlwatch.yaml", "examples/recsys/quality.yaml"] {
+        let out = mlwatch(&["check", "--config", root.join(example).to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{example}: {}", String::from_utf8_lossy(&out.stdout));
+    }
 }
 
 #[test]
@@ -276,6 +279,9 @@ mod lake;
 
 #[path = "slo/scenarios.rs"]
 mod slo_scenarios;
+
+#[path = "recsys/scenarios.rs"]
+mod recsys_scenarios;
 
 /// The incident lake with a per-tenant baseline for each tenant of day 1
 /// (built from days 1-3), and a config with a drift rule and a no-data rule.

@@ -251,16 +251,16 @@ impl CheckKind for RecsysCheck {
         let side = |s: Side| self.side_index(s).map(|i| cx.side[i]);
         let mut items = Items::default();
         let catalog = match (&self.catalog, side(Side::Catalog)) {
-            (Some((_, cols)), Some(frame)) => Some(Catalog::read(frame, cols, &mut items)?),
+            (Some((source, cols)), Some(frame)) => Some(Catalog::read(frame, cols, &mut items).map_err(|e| in_table(e, &format!("the catalog (source `{source}`)")))?),
             _ => None,
         };
         let lists = Lists::read(cx.frame, &self.user, &self.item, self.arm.as_deref(), &mut items)?;
         let previous = match side(Side::Previous) {
-            Some(frame) => Some(Lists::read(frame, &self.user, &self.item, None, &mut items)?),
+            Some(frame) => Some(Lists::read(frame, &self.user, &self.item, None, &mut items).map_err(|e| in_table(e, "the previous window's lists"))?),
             None => None,
         };
         let feedback = match (&self.feedback, side(Side::Feedback)) {
-            (Some((_, cols)), Some(frame)) => Some(read_feedback(frame, cols, &lists, &items)?),
+            (Some((source, cols)), Some(frame)) => Some(read_feedback(frame, cols, &lists, &items).map_err(|e| in_table(e, &format!("the feedback (source `{source}`)")))?),
             _ => None,
         };
         let inputs = Inputs {
@@ -298,6 +298,14 @@ impl CheckKind for RecsysCheck {
                 Series { labels, values: measures::measure(&inputs, &users), note }
             })
             .collect())
+    }
+}
+
+/// Name the side table an error is in.
+fn in_table(e: CheckError, table: &str) -> CheckError {
+    match e {
+        CheckError::Column { column, message } => CheckError::Column { column, message: format!("{message}, in {table}") },
+        other => other,
     }
 }
 
