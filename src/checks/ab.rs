@@ -24,7 +24,9 @@ const fn value(name: &'static str, help: &'static str, unit: Unit, metric: Optio
 pub const SPEC: CheckSpec = CheckSpec {
     kind: "ab",
     summary: "An A/B split: sample ratio mismatch against the declared split, each arm's ratio metric against control, lost traffic.",
-    labels: &["arm"],
+    // `arm` is a label of every series, but not reserved: an SLO may split by
+    // a field of that name too (it is in `extra_labels`).
+    labels: &[],
     values: &[
         value("units", "Units (exposures, or distinct users) of the arm in the window; on the `arm=\"all\"` series, of every arm.", Unit::Count, Some("mlwatch_ab_units")),
         value("undeclared_units", "Units of arms the split does not declare (`arm=\"all\"` series); they are left out of the test.", Unit::Count, Some("mlwatch_ab_undeclared_units")),
@@ -257,6 +259,10 @@ impl CheckKind for AbCheck {
         c.sort();
         c.dedup();
         c
+    }
+
+    fn extra_labels(&self) -> Vec<String> {
+        vec!["arm".to_string()]
     }
 
     fn slis(&self) -> Vec<&Sli> {

@@ -3,7 +3,9 @@
 //! the first shape). Items are interned to dense ids, catalog items first, so
 //! per-item figures are plain vectors.
 
-use std::collections::HashMap;
+/// Ids are hashed millions of times per evaluation: a fast, non-DoS-hardened
+/// hash (the ids are the operator's own data).
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 use polars::prelude::*;
 
@@ -12,7 +14,7 @@ use crate::checks::CheckError;
 /// Item ids as dense numbers; ids below the catalog's size are its items.
 #[derive(Debug, Default)]
 pub struct Items {
-    ids: HashMap<String, u32>,
+    ids: FastMap<String, u32>,
 }
 
 impl Items {
@@ -42,7 +44,7 @@ pub struct Lists {
     pub arms: Vec<Option<String>>,
     offsets: Vec<usize>,
     items: Vec<u32>,
-    index: HashMap<String, u32>,
+    index: FastMap<String, u32>,
 }
 
 impl Lists {
@@ -83,16 +85,30 @@ impl Lists {
         let arm_names = arm.map(|a| strings(frame, a)).transpose()?;
         // Rows are grouped by user with a counting sort: user of each row, then offsets.
         let mut row_user = Vec::with_capacity(frame.height());
+        // Rows of one user usually follow each other: remember the last one.
+        let mut last: Option<(&str, u32)> = None;
         for u in users.iter() {
             let Some(u) = u else {
                 row_user.push(u32::MAX);
                 continue;
             };
-            let next = lists.index.len() as u32;
-            let id = *lists.index.entry(u.to_string()).or_insert_with(|| {
-                lists.users.push(u.to_string());
-                next
-            });
+            if let Some((name, id)) = last
+                && name == u
+            {
+                row_user.push(id);
+                continue;
+            }
+            // Look up before inserting: most rows repeat a user already seen.
+            let id = match lists.index.get(u) {
+                Some(&id) => id,
+                None => {
+                    let id = lists.users.len() as u32;
+                    lists.index.insert(u.to_string(), id);
+                    lists.users.push(u.to_string());
+                    id
+                }
+            };
+            last = Some((u, id));
             row_user.push(id);
         }
         let n = lists.users.len();

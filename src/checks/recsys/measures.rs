@@ -191,8 +191,10 @@ fn per_list_catalog(inp: &Inputs<'_>, c: &Catalog, users: &[usize], v: &mut Valu
     let (mut arp, mut novelty, mut cat_div, mut cat_entropy, mut emb) = (Mean::default(), Mean::default(), Mean::default(), Mean::default(), Mean::default());
     let mut cats: Vec<(u32, u32)> = Vec::new();
     let mut sum: Vec<f64> = Vec::new();
+    let mut slots: Vec<usize> = Vec::new();
     for &u in users {
-        let slots: Vec<usize> = inp.lists.of(u).iter().filter(|&&i| c.contains(i)).map(|&i| i as usize).collect();
+        slots.clear();
+        slots.extend(inp.lists.of(u).iter().filter(|&&i| c.contains(i)).map(|&i| i as usize));
         if slots.is_empty() {
             continue;
         }

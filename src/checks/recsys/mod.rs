@@ -291,8 +291,10 @@ impl CheckKind for RecsysCheck {
                 }
             }
         }
+        // Each arm's figures on their own core.
+        use rayon::prelude::*;
         Ok(groups
-            .into_iter()
+            .into_par_iter()
             .map(|(labels, users)| {
                 let note = users.is_empty().then(|| "no lists in the window".to_string());
                 Series { labels, values: measures::measure(&inputs, &users), note }
