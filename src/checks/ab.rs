@@ -253,6 +253,11 @@ impl CheckKind for AbCheck {
         &SPEC
     }
 
+    fn values(&self) -> Vec<&'static str> {
+        let ratio = ["successes", "success_ratio", "diff", "diff_low", "diff_high", "lift", "z", "p_worse", "worse"];
+        SPEC.values.iter().map(|v| v.name).filter(|n| self.successes.is_some() || !ratio.contains(n)).collect()
+    }
+
     fn columns(&self) -> Vec<String> {
         let mut c: Vec<String> = self.slis().iter().flat_map(|s| s.fields()).map(String::from).collect();
         c.extend(self.users.iter().cloned());

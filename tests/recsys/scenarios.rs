@@ -85,6 +85,9 @@ fn a_recsys_rule_names_a_missing_side_source_at_its_check() {
       - alert: C
         check: { recsys: { user: u, item: i, stability: true } }
         when: "stability < 0.1"
+      - alert: D
+        check: { recsys: { user: u, item: i } }
+        when: "coverage < 0.1"
 "#,
     );
     let out = mlwatch(&["check", "--config", dir.path().join("mlwatch.yaml").to_str().unwrap()]);
@@ -94,6 +97,8 @@ fn a_recsys_rule_names_a_missing_side_source_at_its_check() {
         "rules.yaml:7:16: rule `A`: unknown source `catalgo`",
         "rules.yaml:10:16: rule `B`: source `api` is a log source; a check reads tables (rows) from `file` sources",
         "rules.yaml:13:16: rule `C`: comparing with the previous window needs the group's `window`",
+        // Coverage needs the catalog: the condition names a value this check cannot yield.
+        "rules.yaml:17:15: rule `D`: when:",
     ] {
         assert!(text.contains(want), "missing `{want}` in:\n{text}");
     }

@@ -216,6 +216,22 @@ impl CheckKind for RecsysCheck {
         &SPEC
     }
 
+    fn values(&self) -> Vec<&'static str> {
+        // What this configuration can yield: a condition on `coverage`
+        // without a catalog is an error in `mlwatch check`, not a rule that never fires.
+        let cat = self.catalog.as_ref().map(|(_, c)| c);
+        let has = |name: &str| match name {
+            "catalog_items" | "coverage" | "unknown_item_ratio" | "gini" => cat.is_some(),
+            "arp" | "top2_share" | "top10_share" | "novelty" => cat.is_some_and(|c| c.popularity.is_some()),
+            "category_diversity" | "category_entropy" => cat.is_some_and(|c| c.category.is_some()),
+            "embedding_diversity" => cat.is_some_and(|c| c.embedding.is_some()),
+            "stability" | "stability_users" => self.stability,
+            "impressions" | "clicks" | "ctr" | "hit_rate" => self.feedback.is_some(),
+            _ => true,
+        };
+        SPEC.values.iter().map(|v| v.name).filter(|n| has(n)).collect()
+    }
+
     fn columns(&self) -> Vec<String> {
         let mut c = vec![self.user.clone(), self.item.clone()];
         c.extend(self.arm.iter().cloned());
