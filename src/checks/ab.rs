@@ -295,14 +295,8 @@ impl CheckKind for AbCheck {
     }
 
     fn evaluate(&self, cx: &EvalContext<'_>) -> Result<Vec<Series>, CheckError> {
-        let counted;
-        let (agg, tenant): (&Aggregates, Option<&str>) = match cx.events {
-            Some(a) => (a, cx.tenant),
-            None => {
-                counted = table::aggregate(cx.frame, &self.slis(), cx.timestamp_column)?;
-                (&counted, Some(table::TENANT))
-            }
-        };
+        let (agg, tenant) = table::buckets(cx, &self.slis())?;
+        let agg: &Aggregates = &agg;
         let bucket = agg.bucket_ms;
         let ceil = |ms: i64| (ms + bucket - 1).div_euclid(bucket);
         let now_ms = cx.now.timestamp_millis();

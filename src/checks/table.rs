@@ -2,9 +2,11 @@
 //! A/B split) count the window's rows into buckets, as a log source would
 //! have counted its lines.
 
+use std::borrow::Cow;
+
 use polars::prelude::*;
 
-use crate::checks::CheckError;
+use crate::checks::{CheckError, EvalContext};
 use crate::events::{Aggregates, Event, Sli};
 use crate::rules::expr::Val;
 
@@ -44,6 +46,15 @@ impl Values {
             Values::Bool(v) => v[i].map(Val::Bool),
         }
     }
+}
+
+/// The buckets a counting check reads, and the tenant its series are under:
+/// a log source's, or the window's rows counted now.
+pub fn buckets<'a>(cx: &EvalContext<'a>, slis: &[&Sli]) -> Result<(Cow<'a, Aggregates>, Option<&'a str>), CheckError> {
+    Ok(match cx.events {
+        Some(a) => (Cow::Borrowed(a), cx.tenant),
+        None => (Cow::Owned(aggregate(cx.frame, slis, cx.timestamp_column)?), Some(TENANT)),
+    })
 }
 
 /// Count `frame`'s rows for `slis` (the frame's timestamp column holds Unix ms).

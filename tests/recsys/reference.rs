@@ -28,6 +28,14 @@ fn evaluate(lists: &DataFrame, catalog: &DataFrame, feedback: &DataFrame, previo
          feedback: {{ source: feedback, clicked: clicked }} }}"
     );
     let check = serde_saphyr::from_str::<RecsysConfig>(&yaml).unwrap().validate().unwrap();
+    run(&check, lists, &[catalog, feedback, previous])
+        .into_iter()
+        .map(|s| (s.labels.get("arm").cloned().unwrap_or_else(|| "all".into()), s.values))
+        .collect()
+}
+
+/// The check's series over `lists` with its side tables.
+fn run(check: &impl CheckKind, lists: &DataFrame, side: &[&DataFrame]) -> Vec<mlwatch::checks::Series> {
     let meta = SourceMeta { rows: lists.height() as u64, ..Default::default() };
     let cx = EvalContext {
         tenant: Some("acme"),
@@ -39,14 +47,9 @@ fn evaluate(lists: &DataFrame, catalog: &DataFrame, feedback: &DataFrame, previo
         source: &meta,
         events: None,
         timestamp_column: None,
-        side: &[catalog, feedback, previous],
+        side,
     };
-    check
-        .evaluate(&cx)
-        .unwrap()
-        .into_iter()
-        .map(|s| (s.labels.get("arm").cloned().unwrap_or_else(|| "all".into()), s.values))
-        .collect()
+    check.evaluate(&cx).unwrap()
 }
 
 fn compare(got: &BTreeMap<String, BTreeMap<&'static str, f64>>, want: &serde_json::Value, case: &str) {
@@ -104,20 +107,7 @@ fn sampled_personalization_estimates_the_exact_value() {
     let sampled = |seed: u64| {
         let yaml = format!("{{ user: user_id, item: item_id, personalization: {{ pairs: 20000, seed: {seed} }} }}");
         let check = serde_saphyr::from_str::<RecsysConfig>(&yaml).unwrap().validate().unwrap();
-        let meta = SourceMeta::default();
-        let cx = EvalContext {
-            tenant: None,
-            frame: &lists,
-            window: None,
-            now: chrono::DateTime::UNIX_EPOCH,
-            baseline: None,
-            history: &NoHistory,
-            source: &meta,
-            events: None,
-            timestamp_column: None,
-            side: &[],
-        };
-        check.evaluate(&cx).unwrap()[0].values["personalization"]
+        run(&check, &lists, &[])[0].values["personalization"]
     };
     // 20,000 pairs of overlaps bounded by 1: the estimate's standard error is
     // under 0.003, so 0.02 is far beyond chance; one seed gives one answer.

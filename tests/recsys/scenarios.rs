@@ -103,3 +103,67 @@ fn a_recsys_rule_names_a_missing_side_source_at_its_check() {
         assert!(text.contains(want), "missing `{want}` in:\n{text}");
     }
 }
+
+#[test]
+fn side_tables_are_read_per_tenant_in_the_window_or_shared_when_they_name_no_tenant() {
+    use mlwatch::rules::eval::{EvalEnv, evaluate_group};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-10T12:00:00Z").unwrap().with_timezone(&chrono::Utc);
+    let ago = |minutes: i64| (now - chrono::Duration::minutes(minutes)).timestamp_millis();
+    let write = |path: &str, text: String| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    // Lists with a list column, one file per tenant; acme's u2 has an empty list.
+    write("lists/acme/l.jsonl", format!("{{\"ts\":{t},\"user\":\"u1\",\"items\":[\"a\",\"b\"]}}\n{{\"ts\":{t},\"user\":\"u2\",\"items\":[]}}\n", t = ago(60)));
+    write("lists/globex/l.jsonl", format!("{{\"ts\":{t},\"user\":\"g1\",\"items\":[\"a\",\"c\",\"d\"]}}\n", t = ago(60)));
+    // One catalog for every tenant (its path names none).
+    write("catalog.csv", "item,category\na,x\nb,y\nc,x\nd,x\n".into());
+    // acme's impressions: one is older than the 2h window; globex has none.
+    write(
+        "impressions/acme/i.csv",
+        format!("ts,user,item,clicked\n{n},u1,a,true\n{n},u1,b,false\n{old},u1,b,true\n{n},u2,a,false\n", n = ago(30), old = ago(180)),
+    );
+    super::write_config_and_rules(
+        root,
+        r#"lists: { kind: file, path: "lists/{tenant}/*.jsonl", timestamp: ts, timestamp_unit: ms }
+  items: { kind: file, path: "catalog.csv" }
+  impressions: { kind: file, path: "impressions/{tenant}/*.csv", timestamp: ts, timestamp_unit: ms }"#,
+        r#"groups:
+  - name: g
+    source: lists
+    window: 2h
+    per_tenant: true
+    rules:
+      - alert: R
+        check:
+          recsys:
+            user: user
+            item: items
+            k: 2
+            catalog: { source: items, item: item, category: category }
+            feedback: { source: impressions, item: item, clicked: clicked }
+        when: "ctr < 0.5"
+"#,
+    );
+    let prepared = mlwatch::agent::Prepared::load(&root.join("mlwatch.yaml")).unwrap();
+    let known = Default::default();
+    let env = EvalEnv { baselines: &prepared.baselines, store: None, known_tenants: &known, mode: mlwatch::sources::log::ReadMode::Replay };
+    let group = &prepared.config.rules.groups[0];
+    let result = evaluate_group(group, &prepared.config.sources["lists"], &env, now);
+    let rule = &result.rules[0];
+    assert!(rule.failures.is_empty(), "{:?}", rule.failures);
+    let of = |tenant: &str| &rule.series.iter().find(|s| s.labels["tenant"] == tenant).unwrap().values;
+    let acme = of("acme");
+    assert_eq!((acme["lists"], acme["empty_list_ratio"], acme["coverage"], acme["category_diversity"]), (2.0, 0.5, 0.5, 1.0));
+    // Three impressions in the window, one clicked, on an item of u1's list.
+    assert_eq!((acme["impressions"], acme["clicks"], acme["hit_rate"]), (3.0, 1.0, 0.5));
+    assert!((acme["ctr"] - 1.0 / 3.0).abs() < 1e-12);
+    let globex = of("globex");
+    assert_eq!((globex["coverage"], globex["impressions"]), (0.75, 0.0));
+    assert!(!globex.contains_key("ctr"), "no impressions: no CTR, and no alert");
+    let firing: Vec<&str> = rule.series.iter().filter(|s| s.holds == Some(true)).map(|s| s.labels["tenant"].as_str()).collect();
+    assert_eq!(firing, ["acme"]);
+}

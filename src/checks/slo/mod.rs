@@ -252,14 +252,8 @@ impl CheckKind for SloCheck {
     }
 
     fn evaluate(&self, cx: &EvalContext<'_>) -> Result<Vec<Series>, CheckError> {
-        let counted;
-        let (agg, tenant): (&Aggregates, Option<&str>) = match cx.events {
-            Some(a) => (a, cx.tenant),
-            None => {
-                counted = table::aggregate(cx.frame, &[&self.sli], cx.timestamp_column)?;
-                (&counted, Some(table::TENANT))
-            }
-        };
+        let (agg, tenant) = table::buckets(cx, &[&self.sli])?;
+        let agg: &Aggregates = &agg;
         let mut groups: BTreeMap<Vec<(String, String)>, Merged<'_>> = BTreeMap::new();
         let series: Vec<_> = match tenant {
             Some(t) => agg.series_of(self.sli.key(), t).collect(),
