@@ -20,7 +20,6 @@ pub fn advance(rule: &Rule, templates: &Templates, alerts: &mut AlertSet, result
 
 /// The series whose condition holds, as alerts with rendered annotations.
 pub fn active_series(rule: &Rule, templates: &Templates, result: &RuleResult) -> Vec<Active> {
-    let primary = rule.check.spec().primary;
     result
         .series
         .iter()
@@ -30,7 +29,7 @@ pub fn active_series(rule: &Rule, templates: &Templates, result: &RuleResult) ->
             let mut labels: Labels = rule.labels.clone();
             labels.extend(s.labels.clone());
             labels.insert("alertname".into(), rule.name.clone());
-            let value = s.values.get(primary).copied();
+            let value = s.values.get(rule.value).copied();
             let ctx = TemplateContext { value, values: &s.values, labels: &labels };
             let annotations: BTreeMap<String, String> =
                 rule.annotations.iter().map(|(k, t)| (k.clone(), templates.render(t, &ctx))).collect();

@@ -64,6 +64,8 @@ pub struct Rule {
     pub baseline: Option<BaselineSpec>,
     pub when: Expr,
     pub when_text: String,
+    /// The value `{{ value }}` and an alert's value stand for.
+    pub value: &'static str,
     pub hold_for: Duration,
     pub labels: BTreeMap<String, String>,
     /// Annotation name → template name in [`RuleSet::templates`].
@@ -315,6 +317,17 @@ fn validate_rule(
             .map_err(|e| diag.at_value(&r.when, format!("rule `{name}`: when: {e}")))
             .ok()
     });
+    let value = check.as_ref().and_then(|c| match &r.value {
+        None => Some(c.spec().primary),
+        Some(v) => {
+            let found = c.variables().into_iter().find(|n| *n == v.value);
+            if found.is_none() {
+                let names = c.variables().join(", ");
+                diag.at_value(v, format!("rule `{name}`: value: `{}` is not a value of this {} check ({names})", v.value, c.spec().kind));
+            }
+            found
+        }
+    });
     let hold_for = match &r.for_ {
         None => Duration::ZERO,
         Some(f) => parse_duration("for", &f.value).map_err(|e| diag.at_value(f, format!("rule `{name}`: {e}"))).unwrap_or_default(),
@@ -356,6 +369,7 @@ fn validate_rule(
         baseline,
         when: when.expect("no errors means a condition"),
         when_text: r.when.value,
+        value: value.expect("no errors means a value"),
         hold_for,
         labels: r.labels.into_iter().map(|(k, v)| (k, v.value)).collect(),
         annotations,

@@ -60,6 +60,10 @@ pub struct RawRule {
     pub baseline: Option<Spanned<RawBaseline>>,
     /// Condition over the check's values, e.g. `psi > 0.2`.
     pub when: Spanned<String>,
+    /// The value `{{ value }}` and the alert's value stand for; the check's
+    /// main value when absent (e.g. `lift` for an A/B arm's CTR alert).
+    #[serde(default)]
+    pub value: Option<Spanned<String>>,
     /// How long the condition must hold before the alert fires (humantime). Default `0s`.
     #[serde(default, rename = "for")]
     pub for_: Option<Spanned<String>>,

@@ -46,6 +46,9 @@ fn the_recsys_and_ab_rules_catch_the_collapse_the_broken_split_and_the_ctr_drop(
         })
         .collect();
     fired.sort();
+    // The CTR alert's value is the rule's `value: lift`: about 40% below control.
+    let lift = report["alerts"].as_array().unwrap().iter().find(|a| a["rule"] == "ABArmCtrDropped" && !a["firing_at"].is_null()).unwrap()["last_value"].as_f64().unwrap();
+    assert!((-0.6..-0.2).contains(&lift), "lift {lift}");
     let p = |who: &str, firing: &str, resolved: &str| (who.to_string(), firing.to_string(), resolved.to_string());
     assert_eq!(
         fired,
@@ -88,6 +91,10 @@ fn a_recsys_rule_names_a_missing_side_source_at_its_check() {
       - alert: D
         check: { recsys: { user: u, item: i } }
         when: "coverage < 0.1"
+      - alert: E
+        check: { recsys: { user: u, item: i } }
+        when: "lists < 10"
+        value: listz
 "#,
     );
     let out = mlwatch(&["check", "--config", dir.path().join("mlwatch.yaml").to_str().unwrap()]);
@@ -99,6 +106,7 @@ fn a_recsys_rule_names_a_missing_side_source_at_its_check() {
         "rules.yaml:13:16: rule `C`: comparing with the previous window needs the group's `window`",
         // Coverage needs the catalog: the condition names a value this check cannot yield.
         "rules.yaml:17:15: rule `D`: when:",
+        "rules.yaml:21:16: rule `E`: value: `listz` is not a value of this recsys check (lists, list_length_mean,",
     ] {
         assert!(text.contains(want), "missing `{want}` in:\n{text}");
     }
