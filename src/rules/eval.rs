@@ -128,7 +128,8 @@ pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: Da
         .collect();
     let partitions = with_absent_tenants(sample.partitions, group.per_tenant, env.known_tenants, &sample.failed);
     let memo = ReadMemo::default();
-    let input = RuleInput { group, source, partitions: &partitions, window, now, memo: &memo, events: None };
+    let shared = SharedChecks::default();
+    let input = RuleInput { group, source, partitions: &partitions, window, now, memo: &memo, events: None, shared: &shared };
     GroupResult {
         rows_read,
         files_read: sample.files_read,
@@ -205,7 +206,8 @@ fn evaluate_log_group(group: &Group, source: &Source, log: &LogSource, env: &Eva
     }
     let partitions = with_absent_tenants(parts, group.per_tenant, env.known_tenants, &[]);
     let memo = ReadMemo::default();
-    let input = RuleInput { group, source, partitions: &partitions, window, now, memo: &memo, events: Some(agg) };
+    let shared = SharedChecks::default();
+    let input = RuleInput { group, source, partitions: &partitions, window, now, memo: &memo, events: Some(agg), shared: &shared };
     let rules = evaluate_rules(&input, env, &[], started.elapsed());
     GroupResult {
         rows_read: read.lines,
@@ -269,10 +271,13 @@ struct TenantHistory<'a> {
     store: Option<&'a Store>,
     rule: &'a str,
     tenant: Option<&'a str>,
+    /// Whether the check read it: then its output is this rule's own.
+    read: std::cell::Cell<bool>,
 }
 
 impl History for TenantHistory<'_> {
     fn values(&self, labels: &Labels, name: &str, since: DateTime<Utc>) -> Vec<HistoryPoint> {
+        self.read.set(true);
         let Some(store) = self.store else { return Vec::new() };
         let mut labels = labels.clone();
         if let Some(t) = self.tenant {
@@ -293,6 +298,8 @@ struct RuleInput<'a> {
     window: Option<Window>,
     now: DateTime<Utc>,
     memo: &'a ReadMemo,
+    /// Check outputs already computed in this evaluation, for rules with the same check.
+    shared: &'a SharedChecks,
     /// A log source's buckets.
     events: Option<&'a Aggregates>,
 }
@@ -308,6 +315,16 @@ fn resolve_baseline(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>, tenan
     let baseline = env.baselines.get(spec, rule.check.kind(), tenant)?;
     Ok(Some(Resolved { baseline, learning_until: None }))
 }
+
+/// Each tenant's output of a check, by the check's configuration: rules of a
+/// group that share a check (a YAML anchor) compute it once per evaluation.
+/// Only outputs that depend on nothing but the check and the rows are shared:
+/// never with a baseline (each rule has its own) or a history read (each rule
+/// records its own).
+#[derive(Default)]
+struct SharedChecks(std::cell::RefCell<std::collections::HashMap<String, CheckOutputs>>);
+
+type CheckOutputs = BTreeMap<Option<String>, Result<Vec<crate::checks::Series>, String>>;
 
 /// One side read's rows: per tenant, or one table every tenant shares.
 enum SideRows {
@@ -365,10 +382,21 @@ fn evaluate_rule(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>) -> RuleR
     let mut failures = Vec::new();
     let mut learning = BTreeMap::new();
     let kind = rule.check.kind();
-    let sides = match read_sides(rule, input) {
-        Ok(s) => s,
-        Err(f) => return RuleResult { series, failures: vec![f], learning, duration: Duration::ZERO },
+    let key = rule.baseline.is_none().then(|| format!("{:?}", rule.check));
+    let reused: Option<CheckOutputs> = key
+        .as_ref()
+        .and_then(|k| input.shared.0.borrow().get(k).cloned())
+        .filter(|r| input.partitions.iter().all(|p| r.contains_key(&p.tenant)));
+    // Reused outputs need no side tables: the rule that computed them read them.
+    let sides = match &reused {
+        Some(_) => Vec::new(),
+        None => match read_sides(rule, input) {
+            Ok(s) => s,
+            Err(f) => return RuleResult { series, failures: vec![f], learning, duration: Duration::ZERO },
+        },
     };
+    let mut outputs = CheckOutputs::new();
+    let mut history_read = false;
     let no_side_rows = DataFrame::empty();
     for part in input.partitions {
         let tenant = part.tenant.as_deref();
@@ -401,7 +429,7 @@ fn evaluate_rule(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>) -> RuleR
             learning.insert(tenant.unwrap_or("").to_string(), until);
         }
         let baseline = resolved.map(|r| r.baseline);
-        let history = TenantHistory { store: env.store, rule: &rule.name, tenant };
+        let history = TenantHistory { store: env.store, rule: &rule.name, tenant, read: Default::default() };
         let side: Vec<&DataFrame> = sides.iter().map(|s| s.of(tenant, &no_side_rows)).collect();
         let cx = EvalContext {
             tenant,
@@ -415,8 +443,17 @@ fn evaluate_rule(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>) -> RuleR
             timestamp_column: input.source.timestamp_column(),
             side: &side,
         };
-        match kind.evaluate(&cx) {
-            Err(e) => failures.push(fail("check", e.to_string())),
+        let output = match reused.as_ref().and_then(|r| r.get(&part.tenant)) {
+            Some(o) => o.clone(),
+            None => {
+                let o = kind.evaluate(&cx).map_err(|e| e.to_string());
+                history_read |= history.read.get();
+                o
+            }
+        };
+        outputs.insert(part.tenant.clone(), output.clone());
+        match output {
+            Err(e) => failures.push(fail("check", e)),
             Ok(out) => {
                 for s in out {
                     debug_assert!(kind.spec().labels.iter().all(|k| s.labels.contains_key(*k)), "labels as declared");
@@ -439,6 +476,9 @@ fn evaluate_rule(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>) -> RuleR
                 }
             }
         }
+    }
+    if let (Some(k), None, false) = (key, &reused, history_read) {
+        input.shared.0.borrow_mut().insert(k, outputs);
     }
     RuleResult { series, failures, learning, duration: Duration::ZERO }
 }

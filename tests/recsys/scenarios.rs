@@ -146,7 +146,7 @@ fn side_tables_are_read_per_tenant_in_the_window_or_shared_when_they_name_no_ten
     per_tenant: true
     rules:
       - alert: R
-        check:
+        check: &lists
           recsys:
             user: user
             item: items
@@ -154,6 +154,10 @@ fn side_tables_are_read_per_tenant_in_the_window_or_shared_when_they_name_no_ten
             catalog: { source: items, item: item, category: category }
             feedback: { source: impressions, item: item, clicked: clicked }
         when: "ctr < 0.5"
+      # The same check: computed once in the evaluation, judged by each rule.
+      - alert: R2
+        check: *lists
+        when: "coverage > 0.6"
 "#,
     );
     let prepared = mlwatch::agent::Prepared::load(&root.join("mlwatch.yaml")).unwrap();
@@ -174,4 +178,8 @@ fn side_tables_are_read_per_tenant_in_the_window_or_shared_when_they_name_no_ten
     assert!(!globex.contains_key("ctr"), "no impressions: no CTR, and no alert");
     let firing: Vec<&str> = rule.series.iter().filter(|s| s.holds == Some(true)).map(|s| s.labels["tenant"].as_str()).collect();
     assert_eq!(firing, ["acme"]);
+    let (r2, values) = (&result.rules[1], |r: &mlwatch::rules::eval::RuleResult| r.series.iter().map(|s| s.values.clone()).collect::<Vec<_>>());
+    assert_eq!(values(r2), values(rule));
+    let firing: Vec<&str> = r2.series.iter().filter(|s| s.holds == Some(true)).map(|s| s.labels["tenant"].as_str()).collect();
+    assert_eq!(firing, ["globex"]);
 }
