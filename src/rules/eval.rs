@@ -451,7 +451,9 @@ fn evaluate_rule(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>) -> RuleR
                 o
             }
         };
-        outputs.insert(part.tenant.clone(), output.clone());
+        if key.is_some() && reused.is_none() {
+            outputs.insert(part.tenant.clone(), output.clone());
+        }
         match output {
             Err(e) => failures.push(fail("check", e)),
             Ok(out) => {
