@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use mlwatch::checks::recsys::RecsysConfig;
-use mlwatch::checks::{CheckKind, EvalContext, NoHistory};
+use mlwatch::checks::{CheckKind, EvalContext};
 use mlwatch::sources::SourceMeta;
 use polars::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -65,18 +65,7 @@ fn main() {
     .validate()
     .unwrap();
     let meta = SourceMeta { rows: current.height() as u64, ..Default::default() };
-    let cx = EvalContext {
-        tenant: Some("acme"),
-        frame: &current,
-        window: None,
-        now: chrono::Utc::now(),
-        baseline: None,
-        history: &NoHistory,
-        source: &meta,
-        events: None,
-        timestamp_column: None,
-        side: &[&items_df, &previous],
-    };
+    let cx = EvalContext { tenant: Some("acme"), side: &[&items_df, &previous], ..EvalContext::new(&current, &meta, chrono::Utc::now()) };
     for run in 1..=3 {
         // Reset the peak so it measures this evaluation (Linux: clear_refs 5).
         let _ = std::fs::write("/proc/self/clear_refs", "5");

@@ -13,7 +13,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use polars::prelude::*;
 
 use super::{Baseline, BuildOptions, Profile, Spread, Spreads, build_profile};
-use crate::checks::{EvalContext, NoHistory};
+use crate::checks::EvalContext;
 use crate::labels::Labels;
 use crate::rules::{BaselineSource, Group, Rule};
 use crate::sources::{Sample, Source, Window};
@@ -146,18 +146,7 @@ fn spreads(
             && rows.height() > 0
         {
             let meta = crate::sources::SourceMeta { rows: rows.height() as u64, ..Default::default() };
-            let ecx = EvalContext {
-                tenant: None,
-                frame: &rows,
-                window: Some(Window { start: lo, end: hi }),
-                now,
-                baseline: Some(&baseline),
-                history: &NoHistory,
-                source: &meta,
-                events: None,
-                timestamp_column: Some(ts),
-                side: &[],
-            };
+            let ecx = EvalContext { window: Some(Window { start: lo, end: hi }), baseline: Some(&baseline), timestamp_column: Some(ts), ..EvalContext::new(&rows, &meta, now) };
             for s in check.evaluate(&ecx).unwrap_or_default() {
                 if let Some(v) = s.values.get(primary).filter(|v| v.is_finite()) {
                     values.entry(s.labels).or_default().push(*v);

@@ -13,7 +13,7 @@ use super::{CheckError, Series, table};
 use crate::events::sli::label_value;
 use crate::events::{Aggregates, Sli};
 use crate::labels::Labels;
-use crate::rules::expr::{self, Type};
+use crate::rules::expr;
 use crate::sources::Source;
 use crate::stats::ab::{srm, two_proportions};
 
@@ -127,10 +127,6 @@ pub struct AbCheck {
     loss_window: Duration,
 }
 
-fn any_field(_: &str) -> Result<Type, String> {
-    Ok(Type::Any)
-}
-
 fn probability(name: &str, v: Option<f64>, default: f64) -> Result<f64, String> {
     let p = v.unwrap_or(default);
     if p > 0.0 && p < 1.0 { Ok(p) } else { Err(format!("ab: {name} must be between 0 and 1 (exclusive), got {p}")) }
@@ -157,8 +153,8 @@ impl AbConfig {
         };
         let mut split = vec![(control.clone(), control_weight)];
         split.extend(self.split.iter().filter(|(a, _)| **a != control).map(|(a, w)| (a.clone(), *w)));
-        let yes = || expr::parse_filter("true", &any_field).expect("a literal");
-        let filter = |name: &str, text: &str| expr::parse_filter(text, &any_field).map_err(|e| format!("ab: {name}: {e}"));
+        let yes = || expr::parse_filter("true", &expr::any_field).expect("a literal");
+        let filter = |name: &str, text: &str| expr::parse_filter(text, &expr::any_field).map_err(|e| format!("ab: {name}: {e}"));
         let exposure = match &self.exposure {
             Some(t) => Some((filter("exposure", t)?, t.as_str())),
             None => None,
@@ -391,7 +387,6 @@ mod tests {
     use polars::prelude::{DataFrame, df};
 
     use super::*;
-    use crate::checks::NoHistory;
     use crate::sources::{SourceMeta, Window};
 
     fn check(yaml: &str) -> AbCheck {
@@ -429,18 +424,7 @@ mod tests {
         let frame = frame(&rows);
         let now = chrono::DateTime::from_timestamp_millis(NOW_MS).unwrap();
         let meta = SourceMeta { rows: frame.height() as u64, ..Default::default() };
-        let cx = EvalContext {
-            tenant: Some("acme"),
-            frame: &frame,
-            window: Some(Window::ending_at(now, std::time::Duration::from_secs(3600))),
-            now,
-            baseline: None,
-            history: &NoHistory,
-            source: &meta,
-            events: None,
-            timestamp_column: Some("ts"),
-            side: &[],
-        };
+        let cx = EvalContext { tenant: Some("acme"), window: Some(Window::ending_at(now, std::time::Duration::from_secs(3600))), timestamp_column: Some("ts"), ..EvalContext::new(&frame, &meta, now) };
         c.evaluate(&cx).unwrap().into_iter().map(|s| (s.labels["arm"].clone(), s)).collect()
     }
 

@@ -241,7 +241,7 @@ mod tests {
         for (i, &rows) in series.iter().enumerate() {
             let now = start + Duration::hours(i as i64);
             let meta = SourceMeta { rows: rows.max(0.0) as u64, ..Default::default() };
-            let cx = EvalContext { tenant: Some("acme"), frame: &frame, window: None, now, baseline: None, history: &history, source: &meta, events: None, timestamp_column: None, side: &[] };
+            let cx = EvalContext { tenant: Some("acme"), history: &history, ..EvalContext::new(&frame, &meta, now) };
             let s = c.evaluate(&cx).unwrap().remove(0);
             history.0.borrow_mut().push(HistoryPoint { at: now, value: s.values["value"] });
             scores.push(s.values.get("anomaly_score").copied());

@@ -138,6 +138,15 @@ pub struct EvalContext<'a> {
     pub side: &'a [&'a DataFrame],
 }
 
+impl<'a> EvalContext<'a> {
+    /// A context for `frame` at `now` with nothing else: no tenant, window,
+    /// baseline, history, buckets, timestamp or side tables. Ad hoc uses and
+    /// tests set what they need with `EvalContext { tenant: …, ..EvalContext::new(…) }`.
+    pub fn new(frame: &'a DataFrame, source: &'a SourceMeta, now: DateTime<Utc>) -> EvalContext<'a> {
+        EvalContext { tenant: None, frame, window: None, now, baseline: None, history: &NoHistory, source, events: None, timestamp_column: None, side: &[] }
+    }
+}
+
 /// A table a check reads besides its group's window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SideRead {

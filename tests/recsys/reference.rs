@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use mlwatch::checks::recsys::RecsysConfig;
-use mlwatch::checks::{CheckKind, EvalContext, NoHistory};
+use mlwatch::checks::{CheckKind, EvalContext};
 use mlwatch::sources::SourceMeta;
 use mlwatch::sources::read::read_file;
 use polars::prelude::DataFrame;
@@ -37,18 +37,7 @@ fn evaluate(lists: &DataFrame, catalog: &DataFrame, feedback: &DataFrame, previo
 /// The check's series over `lists` with its side tables.
 fn run(check: &impl CheckKind, lists: &DataFrame, side: &[&DataFrame]) -> Vec<mlwatch::checks::Series> {
     let meta = SourceMeta { rows: lists.height() as u64, ..Default::default() };
-    let cx = EvalContext {
-        tenant: Some("acme"),
-        frame: lists,
-        window: None,
-        now: chrono::DateTime::UNIX_EPOCH,
-        baseline: None,
-        history: &NoHistory,
-        source: &meta,
-        events: None,
-        timestamp_column: None,
-        side,
-    };
+    let cx = EvalContext { tenant: Some("acme"), side, ..EvalContext::new(lists, &meta, chrono::DateTime::UNIX_EPOCH) };
     check.evaluate(&cx).unwrap()
 }
 

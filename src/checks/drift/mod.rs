@@ -307,18 +307,8 @@ mod tests {
         let base = df!("x" => [1.0, 2.0, 3.0]).unwrap();
         let baseline = crate::baseline::Baseline::of_profile(std::sync::Arc::new(build_profile(&base, "mem", &BuildOptions::default()).unwrap()));
         let meta = crate::sources::SourceMeta::default();
-        let cx = EvalContext {
-            tenant: Some("acme"),
-            frame: &DataFrame::empty(),
-            window: None,
-            now: chrono::DateTime::UNIX_EPOCH,
-            baseline: Some(&baseline),
-            history: &crate::checks::NoHistory,
-            source: &meta,
-            events: None,
-            timestamp_column: None,
-            side: &[],
-        };
+        let empty = DataFrame::empty();
+        let cx = EvalContext { tenant: Some("acme"), baseline: Some(&baseline), ..EvalContext::new(&empty, &meta, chrono::DateTime::UNIX_EPOCH) };
         let out = check("{columns: [x]}").evaluate(&cx).unwrap();
         assert_eq!(out[0].values.get("baseline_count"), Some(&3.0));
         let cx = EvalContext { baseline: None, ..cx };

@@ -101,16 +101,11 @@ pub struct SloCheck {
     min_events: u64,
 }
 
-/// Any name is a field until the source says which fields there are.
-fn any_field(_: &str) -> Result<Type, String> {
-    Ok(Type::Any)
-}
-
 impl SloConfig {
     pub fn validate(&self) -> Result<SloCheck, String> {
-        let good = expr::parse_filter(&self.good, &any_field).map_err(|e| format!("slo: good: {e}"))?;
+        let good = expr::parse_filter(&self.good, &expr::any_field).map_err(|e| format!("slo: good: {e}"))?;
         let valid = match &self.valid {
-            Some(v) => Some((expr::parse_filter(v, &any_field).map_err(|e| format!("slo: valid: {e}"))?, v.as_str())),
+            Some(v) => Some((expr::parse_filter(v, &expr::any_field).map_err(|e| format!("slo: valid: {e}"))?, v.as_str())),
             None => None,
         };
         if !(self.objective > 0.0 && self.objective < 100.0) {
@@ -360,7 +355,6 @@ impl SloCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::NoHistory;
     use polars::prelude::*;
 
     fn check(yaml: &str) -> SloCheck {
@@ -377,18 +371,7 @@ mod tests {
         let frame = df!("ts" => ts, "arm" => arm, "status" => status).unwrap();
         let c = check("{good: 'status < 500', objective: 99, period: 1d, by: [arm], min_events: 10, windows: {page: [{long: 1h, short: 30m, factor: 2}], ticket: []}}");
         let meta = crate::sources::SourceMeta { rows: 120, ..Default::default() };
-        let cx = EvalContext {
-            tenant: Some("acme"),
-            frame: &frame,
-            window: None,
-            now,
-            baseline: None,
-            history: &NoHistory,
-            source: &meta,
-            events: None,
-            timestamp_column: Some("ts"),
-            side: &[],
-        };
+        let cx = EvalContext { tenant: Some("acme"), timestamp_column: Some("ts"), ..EvalContext::new(&frame, &meta, now) };
         let out = c.evaluate(&cx).unwrap();
         let get = |arm: &str, window: &str| out.iter().find(|s| s.labels["arm"] == arm && s.labels["window"] == window).unwrap();
         // The last hour: 30 rows per arm; arm t has 6 failures (every 5th of its rows).
@@ -408,18 +391,8 @@ mod tests {
     fn zero_traffic_gives_zeros_not_nan() {
         let now = chrono::DateTime::UNIX_EPOCH;
         let meta = crate::sources::SourceMeta::default();
-        let cx = EvalContext {
-            tenant: Some("quiet"),
-            frame: &DataFrame::empty(),
-            window: None,
-            now,
-            baseline: None,
-            history: &NoHistory,
-            source: &meta,
-            events: None,
-            timestamp_column: Some("ts"),
-            side: &[],
-        };
+        let empty = DataFrame::empty();
+        let cx = EvalContext { tenant: Some("quiet"), timestamp_column: Some("ts"), ..EvalContext::new(&empty, &meta, now) };
         let out = check("{good: 'status < 500', objective: 99.7, period: 30d}").evaluate(&cx).unwrap();
         assert_eq!(out.len(), 8, "7 pair windows (the latency window is 5m, one of them) and the period");
         for s in &out {
