@@ -13,6 +13,12 @@ pub type Labels = BTreeMap<String, String>;
 /// Labels the engine sets on every series and alert.
 pub const ENGINE_LABELS: &[&str] = &["alertname", "rule", "tenant"];
 
+/// `{alertname="X", tenant="acme"}`
+pub fn show(labels: &Labels) -> String {
+    let parts: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    format!("{{{}}}", parts.join(", "))
+}
+
 /// Whether rules may not set `key`: the engine's labels and every check kind's.
 pub fn is_reserved(key: &str) -> bool {
     ENGINE_LABELS.contains(&key) || crate::checks::Check::all_label_keys().contains(&key)

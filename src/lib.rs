@@ -59,6 +59,7 @@ pub mod events;
 pub mod labels;
 pub mod metrics;
 pub mod rules;
+pub mod ruletest;
 pub mod server;
 pub mod sources;
 pub mod state;

@@ -503,7 +503,7 @@ async fn the_live_agent_on_simulated_time_records_what_the_backtest_shows() {
 
     // The backtest of the same period, in-process.
     let prepared = Prepared::load(&config).unwrap();
-    let opts = mlwatch::backtest::Options { from: start, to: end, step: None, silences: vec![] };
+    let opts = mlwatch::backtest::Options { from: start, to: end, step: None, silences: vec![], groups: None };
     let replayed = mlwatch::backtest::run(&prepared, &opts).unwrap();
     assert_eq!(live, replayed.alerts);
     assert_eq!(live.len(), 2, "{live:#?}");

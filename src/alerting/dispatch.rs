@@ -108,12 +108,6 @@ fn flatten(r: &Route, out: &mut Vec<Arc<Route>>) {
     }
 }
 
-/// `{alertname="X", tenant="acme"}`
-pub fn labels_string(labels: &Labels) -> String {
-    let parts: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-    format!("{{{}}}", parts.join(", "))
-}
-
 impl Dispatcher {
     /// A dispatcher that remembers what each integration was told (`log`, from the state file).
     pub fn new(config: DispatchConfig, log: HashMap<LogKey, LogEntry>, silences: Vec<Silence>) -> Dispatcher {
@@ -178,7 +172,7 @@ impl Dispatcher {
         for route in self.config.route.matching(labels) {
             let route = self.routes.iter().find(|r| r.key == route.key).expect("flattened").clone();
             let group_labels = route.group_by.group_labels(labels);
-            let key = format!("{}:{}", route.key, labels_string(&group_labels));
+            let key = format!("{}:{}", route.key, crate::labels::show(&group_labels));
             let group = self.groups.entry(key).or_insert_with(|| AggGroup {
                 next_flush: now + chrono(route.group_wait),
                 route,

@@ -16,8 +16,9 @@ use crate::agent::alerting::dispatch_config;
 use crate::alerting::dispatch::Dispatcher;
 use crate::alerting::silence::Silence;
 use crate::rules::advance::{advance, recorded_values};
-use crate::rules::alert::AlertSet;
-use crate::rules::eval::{EvalEnv, evaluate_group};
+use crate::rules::Group;
+use crate::rules::alert::{AlertSet, Transition};
+use crate::rules::eval::{EvalEnv, GroupResult, evaluate_group};
 use crate::rules::tenants::KnownTenants;
 use crate::state::{RuleRecord, Store};
 pub use report::{Learning, Notification, Report};
@@ -31,6 +32,20 @@ pub struct Options {
     pub step: Option<Duration>,
     /// Silences to apply, as the live agent has them.
     pub silences: Vec<Silence>,
+    /// Replay only these groups (by name); every group when `None`.
+    pub groups: Option<Vec<String>>,
+}
+
+/// One group evaluation of a replay, as it happened: what `mlwatch eval`
+/// prints and `mlwatch test` asserts on.
+pub struct Step<'a> {
+    pub at: DateTime<Utc>,
+    pub group: &'a Group,
+    pub result: &'a GroupResult,
+    /// Each rule's alerts after the evaluation, in the group's order.
+    pub alerts: &'a [AlertSet],
+    /// Each rule's transitions in this evaluation.
+    pub transitions: &'a [Vec<Transition>],
 }
 
 /// One group's next evaluation in the replay.
@@ -39,21 +54,42 @@ struct Due {
     group: usize,
 }
 
-/// Replay `prepared` over `opts.from ..= opts.to`.
+/// Replay `prepared` over `opts.from ..= opts.to`, from an empty state,
+/// logging the evaluations that failed.
 pub fn run(prepared: &Prepared, opts: &Options) -> Result<Report, String> {
-    if opts.to <= opts.from {
-        return Err("--to must be after --from".into());
+    replay(prepared, opts, Store::in_memory(), &mut |step| {
+        for (rule, result) in step.group.rules.iter().zip(&step.result.rules) {
+            for f in &result.failures {
+                tracing::warn!(rule = %rule.name, at = %step.at, error = %f.message, "evaluation failed");
+            }
+        }
+    })
+}
+
+/// Replay `prepared` over `opts.from ..= opts.to` (one evaluation per group
+/// when they are equal and `step` is set), starting from the alerts, known
+/// tenants, history and baselines in `store`, which the replay then writes
+/// to: give it an in-memory store or a copy. `observe` sees every evaluation.
+pub fn replay(prepared: &Prepared, opts: &Options, store: Store, observe: &mut dyn FnMut(Step<'_>)) -> Result<Report, String> {
+    if opts.to < opts.from {
+        return Err("the end of a replay is before its start".into());
     }
     let config = &prepared.config;
     let groups = &config.rules.groups;
-    let store = Store::in_memory();
+    let stored = store.load_alerts().map_err(|e| e.to_string())?;
     let mut dispatcher = Dispatcher::new(
         dispatch_config(config, &prepared.receivers, &config.external_url("127.0.0.1:9464".parse().expect("address"))),
         HashMap::new(),
         opts.silences.clone(),
     );
-    let mut alerts: Vec<Vec<AlertSet>> = groups.iter().map(|g| g.rules.iter().map(|_| AlertSet::default()).collect()).collect();
-    let mut tenants: Vec<KnownTenants> = groups.iter().map(|_| KnownTenants::default()).collect();
+    let mut alerts: Vec<Vec<AlertSet>> = groups
+        .iter()
+        .map(|g| g.rules.iter().map(|r| AlertSet::restore(stored.get(&r.name).cloned().unwrap_or_default())).collect())
+        .collect();
+    let mut tenants = Vec::with_capacity(groups.len());
+    for g in groups {
+        tenants.push(KnownTenants::from_last_seen(store.load_tenants(&g.name).map_err(|e| e.to_string())?));
+    }
     let mut evaluations = 0u64;
     let mut read = (0u64, 0u64);
     let mut learning: BTreeMap<(String, String), Learning> = BTreeMap::new();
@@ -72,7 +108,9 @@ pub fn run(prepared: &Prepared, opts: &Options) -> Result<Report, String> {
             None => g.schedule.next_after(after),
         }
     };
-    let mut queue: Vec<Due> = groups.iter().enumerate().filter_map(|(i, g)| Some(Due { at: first(g)?, group: i })).collect();
+    let chosen = |g: &Group| opts.groups.as_ref().is_none_or(|names| names.contains(&g.name));
+    let mut queue: Vec<Due> =
+        groups.iter().enumerate().filter(|(_, g)| chosen(g)).filter_map(|(i, g)| Some(Due { at: first(g)?, group: i })).collect();
     loop {
         queue.retain(|d| d.at <= opts.to);
         let Some(pos) = queue.iter().enumerate().min_by_key(|(_, d)| (d.at, d.group)).map(|(i, _)| i) else { break };
@@ -90,6 +128,7 @@ pub fn run(prepared: &Prepared, opts: &Options) -> Result<Report, String> {
         tenants[gi].observe(&result.tenants_seen, now, group.forget_tenants_after);
         let mut records = Vec::new();
         let mut outcomes = Vec::new();
+        let mut steps = Vec::with_capacity(group.rules.len());
         for ((rule, set), outcome) in group.rules.iter().zip(alerts[gi].iter_mut()).zip(&result.rules) {
             for (tenant, until) in &outcome.learning {
                 learning
@@ -99,18 +138,15 @@ pub fn run(prepared: &Prepared, opts: &Options) -> Result<Report, String> {
             let transitions = advance(rule, &config.rules.templates, set, outcome, now);
             let current: Vec<_> = set.alerts().cloned().collect();
             dispatcher.ingest(&rule.name, &current, now);
-            outcomes.push((rule.name.as_str(), current, recorded_values(rule, outcome), transitions, outcome.failures.clone()));
+            outcomes.push((rule.name.as_str(), current, recorded_values(rule, outcome), transitions.clone()));
+            steps.push(transitions);
         }
-        for (rule, current, values, transitions, _) in &outcomes {
+        observe(Step { at: now, group, result: &result, alerts: &alerts[gi], transitions: &steps });
+        for (rule, current, values, transitions) in &outcomes {
             records.push(RuleRecord { rule, at_ms: now.timestamp_millis(), alerts: Some(current), values, transitions });
         }
         let rows = tenants[gi].to_rows();
         store.commit_evaluation(&records, Some((&group.name, &rows)), None).map_err(|e| e.to_string())?;
-        for (rule, _, _, _, failures) in outcomes {
-            for f in failures {
-                tracing::warn!(rule, at = %now, error = %f.message, "evaluation failed");
-            }
-        }
         if let Some(at) = next(group, now) {
             queue.push(Due { at, group: gi });
         }

@@ -22,6 +22,9 @@ pub fn backtest(args: BacktestArgs) -> ExitCode {
 fn run(args: BacktestArgs) -> Result<(), (u8, String)> {
     let from = parse_time("--from", &args.from).map_err(|e| (2, e))?;
     let to = parse_time("--to", &args.to).map_err(|e| (2, e))?;
+    if to <= from {
+        return Err((2, "--to must be after --from".into()));
+    }
     let step = match &args.step {
         None => None,
         Some(s) => Some(crate::rules::schedule::parse_duration("--step", s).map_err(|e| (2, e))?).filter(|d| !d.is_zero()),
@@ -41,7 +44,7 @@ fn run(args: BacktestArgs) -> Result<(), (u8, String)> {
         }
     };
     let started = std::time::Instant::now();
-    let report = backtest::run(&prepared, &Options { from, to, step, silences }).map_err(|e| (2, e))?;
+    let report = backtest::run(&prepared, &Options { from, to, step, silences, groups: None }).map_err(|e| (2, e))?;
     tracing::info!(evaluations = report.evaluations, seconds = started.elapsed().as_secs_f64(), "backtest done");
     match args.format {
         OutputFormat::Table => print!("{}", report.to_table()),

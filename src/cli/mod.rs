@@ -1,4 +1,4 @@
-//! The command line: `mlwatch run | check | backtest | baseline | drift | silence`.
+//! The command line: `mlwatch run | check | test | eval | backtest | baseline | drift | silence`.
 //!
 //! Exit codes: 0 success; 1 a check failed (`check` found problems); 2 usage or
 //! configuration errors.
@@ -8,9 +8,11 @@ mod baseline;
 mod check;
 mod data;
 mod drift;
+mod eval;
 mod logging;
 mod run;
 mod silence;
+mod test;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +48,10 @@ pub enum Command {
     Run(RunArgs),
     /// Validate the config, its rule files, templates and baselines; report every error.
     Check(ConfigArg),
+    /// Evaluate the rules once, now or at a time, against the real sources:
+    /// every value, the condition and the alert state it would lead to.
+    /// Sends nothing and changes no state.
+    Eval(EvalArgs),
     /// Replay the rules over past data in simulated time: the alerts and
     /// notifications they would have produced. Sends nothing.
     Backtest(BacktestArgs),
@@ -57,6 +63,39 @@ pub enum Command {
     /// Silences of a running agent.
     #[command(subcommand)]
     Silence(SilenceCommand),
+    /// Run rule unit tests (promtool-style files: input data, expected alerts
+    /// and values) in simulated time. Exits 1 when a test fails.
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Only this group.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Only this rule.
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Only this tenant's series.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// When: RFC 3339 time or UTC date; default now.
+    #[arg(long)]
+    pub at: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Rule unit-test files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Run only the tests whose name matches this regular expression.
+    #[arg(long)]
+    pub run: Option<String>,
 }
 
 /// How to reach a running agent.
@@ -270,6 +309,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(&args.config),
+        Command::Eval(args) => eval::eval(args),
         Command::Backtest(args) => backtest::backtest(args),
         Command::Baseline(BaselineCommand::Build(args)) => baseline::build(args),
         Command::Baseline(BaselineCommand::Show(args)) => baseline::show(&args),
@@ -278,5 +318,6 @@ pub fn main() -> ExitCode {
         Command::Baseline(BaselineCommand::Forget(args)) => baseline::forget(&args),
         Command::Drift(args) => drift::drift(args),
         Command::Silence(cmd) => silence::silence(cmd),
+        Command::Test(args) => test::test(args),
     }
 }

@@ -168,7 +168,10 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StateError> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
-        tracing::info!(version = i + 1, "state schema migrated");
+        // A fresh in-memory state (a backtest's, a test's) is not news.
+        if path != Path::new(":memory:") {
+            tracing::info!(version = i + 1, "state schema migrated");
+        }
     }
     Ok(())
 }

@@ -151,6 +151,20 @@ impl Store {
         Ok(Some(Store { path, conn: Mutex::new(conn) }))
     }
 
+    /// A copy in memory of the state in directory `dir` (`None` when there is
+    /// none): what a one-shot evaluation starts from and may then change.
+    pub fn snapshot(dir: &Path) -> Result<Option<Store>, StateError> {
+        let Some(source) = Store::open_read_only(dir)? else { return Ok(None) };
+        let unusable = |e: rusqlite::Error| StateError::Unusable { path: source.path.clone(), reason: e.to_string() };
+        let mut conn = Connection::open_in_memory().map_err(unusable)?;
+        {
+            let from = source.conn();
+            let copy = rusqlite::backup::Backup::new(&from, &mut conn).map_err(unusable)?;
+            copy.run_to_completion(1024, Duration::ZERO, None).map_err(unusable)?;
+        }
+        Ok(Some(Store { path: PathBuf::from(":memory:"), conn: Mutex::new(conn) }))
+    }
+
     /// An in-memory store, for tests and one-shot commands.
     pub fn in_memory() -> Store {
         let mut conn = Connection::open_in_memory().expect("in-memory SQLite");

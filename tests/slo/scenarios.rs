@@ -184,7 +184,7 @@ async fn the_live_agent_on_simulated_time_pages_as_the_backtest_does() {
     let live = mlwatch::backtest::report::timeline(store.alert_history(DateTime::<Utc>::MIN_UTC).unwrap());
 
     let prepared = Prepared::load(&config).unwrap();
-    let opts = mlwatch::backtest::Options { from: start, to: end, step: None, silences: vec![] };
+    let opts = mlwatch::backtest::Options { from: start, to: end, step: None, silences: vec![], groups: None };
     let replayed = mlwatch::backtest::run(&prepared, &opts).unwrap();
     assert_eq!(live, replayed.alerts);
     let live = periods(&serde_json::to_value(&live).unwrap());
