@@ -1,6 +1,6 @@
 //! Generates the data of a simulated multi-tenant recommender, for the demo.
 //!
-//! - `reference/features.parquet`: a healthy week, all tenants (the baseline).
+//! - `reference/{tenant}/features.parquet`: each tenant's healthy week (its baseline).
 //! - `lake/{tenant}/features/dt={date}/part-0.parquet`: the last two hours of
 //!   features per tenant, with event times relative to now. Over the last hour,
 //!   tenant `globex` drifts: its users' `sessions_7d` roughly doubles (a broken
@@ -33,10 +33,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now = Utc::now();
     let mut rng = ChaCha8Rng::seed_from_u64(42);
 
-    // Baseline: one healthy week, a week ago.
+    // Baselines: each tenant's healthy week, a week ago.
     let week_ago = now - Duration::days(7);
-    let mut reference = features(&mut rng, "all", 30_000, week_ago - Duration::days(7), week_ago, |_| Regime::Healthy)?;
-    write(&mut reference, &out.join("reference/features.parquet"))?;
+    for &tenant in TENANTS {
+        let mut reference = features(&mut rng, tenant, 10_000, week_ago - Duration::days(7), week_ago, |_| Regime::Healthy)?;
+        write(&mut reference, &out.join(format!("reference/{tenant}/features.parquet")))?;
+    }
 
     // Current: two hours per tenant; globex drifts in the last hour.
     let start = now - Duration::hours(2);

@@ -46,8 +46,9 @@ pub enum LogFormat {
 pub enum Command {
     /// Run the agent: evaluate rules on their schedules, export /metrics, send alerts.
     Run(RunArgs),
-    /// Validate the config, its rule files, templates and baselines; report every error.
-    Check(ConfigArg),
+    /// Validate the config, its rule files, templates and baselines; report
+    /// every error, and warn about rules that will likely disappoint.
+    Check(CheckArgs),
     /// Evaluate the rules once, now or at a time, against the real sources:
     /// every value, the condition and the alert state it would lead to.
     /// Sends nothing and changes no state.
@@ -66,6 +67,17 @@ pub enum Command {
     /// Run rule unit tests (promtool-style files: input data, expected alerts
     /// and values) in simulated time. Exits 1 when a test fails.
     Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Check these instead of --config: configs, or rule unit-test files.
+    pub files: Vec<PathBuf>,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]
@@ -308,7 +320,7 @@ pub fn main() -> ExitCode {
     logging::init(cli.log_format, &cli.log_level);
     match cli.command {
         Command::Run(args) => run::run(args),
-        Command::Check(args) => check::check(&args.config),
+        Command::Check(args) => check::check(&args),
         Command::Eval(args) => eval::eval(args),
         Command::Backtest(args) => backtest::backtest(args),
         Command::Baseline(BaselineCommand::Build(args)) => baseline::build(args),

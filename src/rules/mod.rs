@@ -5,6 +5,7 @@ pub mod advance;
 pub mod alert;
 pub mod eval;
 pub mod expr;
+pub mod lint;
 pub mod raw;
 pub mod schedule;
 pub mod template;
@@ -72,6 +73,8 @@ pub struct Rule {
     pub annotations: Vec<(String, String)>,
     /// The tables its check reads besides the window, in the check's order.
     pub sides: Vec<Side>,
+    /// Where the rule file names it (`alert:`).
+    pub at: Position,
 }
 
 /// A table a rule's check reads besides its group's window, and the source
@@ -374,6 +377,7 @@ fn validate_rule(
         labels: r.labels.into_iter().map(|(k, v)| (k, v.value)).collect(),
         annotations,
         sides,
+        at: Position::new(diag.file, &r.alert.referenced),
     })
 }
 
