@@ -55,6 +55,8 @@ pub mod baseline;
 pub mod checks;
 pub mod cli;
 pub mod config;
+#[cfg(test)]
+mod docs_reference;
 pub mod events;
 pub mod labels;
 pub mod metrics;

@@ -257,6 +257,9 @@ fn check_reports_routing_mistakes() {
     }
 }
 
+#[path = "authoring/mod.rs"]
+mod authoring;
+
 #[path = "lake/mod.rs"]
 mod lake;
 

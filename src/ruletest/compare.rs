@@ -15,8 +15,9 @@ pub struct Expected {
 }
 
 /// The differences between the alerts expected and the alerts got, one
-/// line each; empty when they agree.
-pub fn alerts(expected: &[Expected], got: &[&Alert]) -> Vec<String> {
+/// line each; empty when they agree. `elsewhere` says where a missing alert
+/// is instead (pending rather than firing, say), if anywhere.
+pub fn alerts(expected: &[Expected], got: &[&Alert], elsewhere: &dyn Fn(&Labels) -> Option<String>) -> Vec<String> {
     let mut lines = Vec::new();
     let mut left_expected: Vec<&Expected> = Vec::new();
     let mut left_got: Vec<&Alert> = got.to_vec();
@@ -53,7 +54,10 @@ pub fn alerts(expected: &[Expected], got: &[&Alert]) -> Vec<String> {
                 }
                 annotations(e, g, &mut lines);
             }
-            None => lines.push(format!("- {}  expected, missing", show_labels(&e.labels))),
+            None => {
+                let instead = elsewhere(&e.labels).map(|w| format!(" ({w})")).unwrap_or_default();
+                lines.push(format!("- {}  expected, missing{instead}", show_labels(&e.labels)));
+            }
         }
     }
     for g in left_got {

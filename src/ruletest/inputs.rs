@@ -203,6 +203,9 @@ fn write_baseline(b: &BaselineInput, test_dir: &Path, data: &Path, i: usize) -> 
     if given != 1 {
         return Err("give exactly one of `rows`, `file` and `profile`".into());
     }
+    if b.repeat.is_some() && b.rows.is_empty() {
+        return Err("`repeat` applies to `rows`".into());
+    }
     if let Some(profile) = &b.profile {
         return copy_fixture(&test_dir.join(profile), &dest).map_err(|e| format!("profile `{profile}`: {e}"));
     }
@@ -216,7 +219,8 @@ fn write_baseline(b: &BaselineInput, test_dir: &Path, data: &Path, i: usize) -> 
         }
         None => {
             let p = data.join(format!(".mlwatch-test/baseline-{i}.jsonl"));
-            write_rows(&p, &b.rows)?;
+            let rows: Vec<Row> = (0..b.repeat.unwrap_or(1)).flat_map(|_| b.rows.iter().cloned()).collect();
+            write_rows(&p, &rows)?;
             p
         }
     };

@@ -236,7 +236,11 @@ fn run_test(loaded: &Loaded, test: &TestCase) -> Result<(usize, Vec<Vec<String>>
             })
             .collect();
         let got: Vec<&Alert> = snap.alerts.iter().filter(|a| a.state == state).collect();
-        let diff = compare::alerts(&expected, &got);
+        let elsewhere = |labels: &crate::labels::Labels| {
+            let a = snap.alerts.iter().find(|a| a.labels == *labels && a.state != state)?;
+            Some(format!("it is {}, active since {}", a.state.as_str(), relative(a.active_at, start)))
+        };
+        let diff = compare::alerts(&expected, &got, &elsewhere);
         if !diff.is_empty() {
             let mut lines = vec![format!("{head}: expected {} {} alert{}, got {}:", expected.len(), state.as_str(), plural(expected.len()), got.len())];
             lines.extend(diff.into_iter().map(|l| format!("  {l}")));

@@ -84,6 +84,9 @@ pub struct BaselineInput {
     /// Healthy rows to profile.
     #[serde(default)]
     pub rows: Vec<Row>,
+    /// Profile `rows` written this many times. Default 1.
+    #[serde(default)]
+    pub repeat: Option<u32>,
     /// A healthy data file to profile (relative to the test file).
     #[serde(default)]
     pub file: Option<String>,

@@ -243,6 +243,22 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_is_a_copy_that_can_change_without_touching_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Store::snapshot(dir.path()).unwrap().is_none());
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let store = Store::open(dir.path()).unwrap();
+        let seen = vec![("acme".to_string(), at("2026-03-01T00:00:00Z"))];
+        store.commit_evaluation(&[], Some(("g", &seen)), None).unwrap();
+        let copy = Store::snapshot(dir.path()).unwrap().unwrap();
+        assert_eq!(copy.load_tenants("g").unwrap().keys().collect::<Vec<_>>(), ["acme"]);
+        let more = vec![("acme".to_string(), at("2026-03-01T00:00:00Z")), ("globex".to_string(), at("2026-03-02T00:00:00Z"))];
+        copy.commit_evaluation(&[], Some(("g", &more)), None).unwrap();
+        assert_eq!(copy.load_tenants("g").unwrap().len(), 2);
+        assert_eq!(store.load_tenants("g").unwrap().keys().collect::<Vec<_>>(), ["acme"]);
+    }
+
+    #[test]
     fn reopening_keeps_the_schema_version() {
         let dir = tempfile::tempdir().unwrap();
         drop(Store::open(dir.path()).unwrap());

@@ -2,6 +2,8 @@
 
 pub mod backoff;
 pub mod clock;
+#[cfg(test)]
+pub mod fields;
 pub mod fs;
 pub mod memory;
 pub mod paths;
