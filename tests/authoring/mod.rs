@@ -99,8 +99,10 @@ fn every_shipped_rule_has_a_test_a_runbook_and_no_warning() {
     let rules = names("rules", "alert:");
     let tested = names("tests/rules", "alertname:");
     assert!(rules.len() >= 20, "{rules:?}");
+    let cookbook = std::fs::read_to_string(root().join("docs/cookbook.md")).unwrap();
     for rule in &rules {
         assert!(tested.contains(rule), "rule `{rule}` has no test in tests/rules/");
+        assert!(cookbook.contains(&format!("| `{rule}` |")), "rule `{rule}` is not in docs/cookbook.md's table of ready rules");
     }
     for url in names("rules", "runbook_url:") {
         let file = url.trim_matches('"').split("/docs/runbooks/").nth(1).unwrap_or_else(|| panic!("{url}")).split('#').next().unwrap().to_string();
