@@ -91,7 +91,7 @@ fn write_entry(entry: &Input, source: &SourceConfig, start: DateTime<Utc>, test_
             };
             for k in 0..repeat {
                 for (r, row) in entry.rows.iter().enumerate() {
-                    let mut row = row.clone();
+                    let mut row = numbered(row, k);
                     if let Some((column, unit)) = timestamp_of(source)
                         && let Some(v) = row.get_mut(column)
                     {
@@ -104,6 +104,17 @@ fn write_entry(entry: &Input, source: &SourceConfig, start: DateTime<Utc>, test_
             Ok(())
         }
     }
+}
+
+/// Copy `k` (from 0) of a repeated row: `{i}` in its strings becomes `k`,
+/// so `user_id: "u{i}"` writes a different user in every copy.
+fn numbered(row: &Row, k: u32) -> Row {
+    row.iter()
+        .map(|(c, v)| match v {
+            serde_json::Value::String(s) if s.contains("{i}") => (c.clone(), serde_json::Value::String(s.replace("{i}", &k.to_string()))),
+            _ => (c.clone(), v.clone()),
+        })
+        .collect()
 }
 
 /// A row's event time: relative to the start (`-2h`), RFC 3339, or a number in `unit`.
@@ -219,7 +230,7 @@ fn write_baseline(b: &BaselineInput, test_dir: &Path, data: &Path, i: usize) -> 
         }
         None => {
             let p = data.join(format!(".mlwatch-test/baseline-{i}.jsonl"));
-            let rows: Vec<Row> = (0..b.repeat.unwrap_or(1)).flat_map(|_| b.rows.iter().cloned()).collect();
+            let rows: Vec<Row> = (0..b.repeat.unwrap_or(1)).flat_map(|k| b.rows.iter().map(move |r| numbered(r, k))).collect();
             write_rows(&p, &rows)?;
             p
         }

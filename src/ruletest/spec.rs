@@ -65,7 +65,8 @@ pub struct Input {
     /// A fixture file to copy instead (relative to the test file).
     #[serde(default)]
     pub file: Option<String>,
-    /// Write `rows` this many times, each copy `every` later. Default 1.
+    /// Write `rows` this many times, each copy `every` later, and `{i}` in
+    /// its strings replaced by the copy's number (from 0). Default 1.
     #[serde(default)]
     pub repeat: Option<u32>,
     #[serde(default)]
@@ -84,7 +85,7 @@ pub struct BaselineInput {
     /// Healthy rows to profile.
     #[serde(default)]
     pub rows: Vec<Row>,
-    /// Profile `rows` written this many times. Default 1.
+    /// Profile `rows` written this many times (`{i}` numbered as in input). Default 1.
     #[serde(default)]
     pub repeat: Option<u32>,
     /// A healthy data file to profile (relative to the test file).

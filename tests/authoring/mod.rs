@@ -75,7 +75,7 @@ fn check_warns_about_rules_that_will_disappoint() {
         ("NoRunbook", "no `runbook_url` annotation"),
         ("ForShorterThanInterval", "`for: 5m` is shorter than the group's interval (10m)"),
         ("PValueOnly", "the condition tests a p-value without an effect size"),
-        ("SharedBaseline", "compares every tenant with one shared profile"),
+        ("SharedBaseline", "a per-tenant rule compares every tenant with one shared profile"),
     ] {
         assert!(out.lines().any(|l| l.contains("lint-rules.yaml:") && l.contains(&format!("warning: rule `{rule}`: {warning}"))), "{rule}: {out}");
     }

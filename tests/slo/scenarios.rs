@@ -256,6 +256,25 @@ fn the_batch_output_rules_catch_a_stalled_job_a_halved_weekday_and_a_renamed_col
 }
 
 #[test]
+fn the_prediction_drift_rules_catch_globexs_model_release_and_nothing_else() {
+    let dir = example_setup(&["prediction-drift.yaml"]);
+    let got = backtest(dir.path(), "2026-11-12T00:00:00Z", "2026-11-19T23:00:00Z");
+    let p = |who: &str, firing: &str, resolved: &str| (who.to_string(), firing.to_string(), resolved.to_string());
+    assert_eq!(
+        got,
+        [
+            // The release is marked the first hour its lists are judged, and
+            // resolves once v2 has served a whole day (the day before is v2 too).
+            p("ModelVersionChanged/globex/model_version", "2026-11-16T03:00:00Z", "2026-11-18T00:00:00Z"),
+            // Scores and items against a week earlier, after `for: 2h`; they
+            // stay until the week-old reference is v2's too.
+            p("PredictionScoreDrift/globex/score", "2026-11-16T05:00:00Z", "-"),
+            p("RecommendedItemsShifted/globex/item_id", "2026-11-16T05:00:00Z", "-"),
+        ]
+    );
+}
+
+#[test]
 fn the_serving_slo_rules_page_on_acmes_incident_and_nothing_else() {
     let dir = example_setup(&["serving-slos.yaml"]);
     let got = backtest(dir.path(), "2026-11-05T13:50:00Z", "2026-11-05T16:40:00Z");
