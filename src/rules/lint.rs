@@ -27,8 +27,12 @@ pub fn lint(rules: &RuleSet) -> Vec<Diagnostic> {
 
 fn rule_warnings(group: &Group, rule: &Rule) -> Vec<String> {
     let mut w = Vec::new();
-    if !rule.annotations.iter().any(|(name, _)| name == "runbook_url") {
+    let has = |name: &str| rule.annotations.iter().any(|(n, _)| n == name);
+    if !has("runbook_url") {
         w.push("no `runbook_url` annotation: whoever is paged needs to know what to do".into());
+    }
+    for name in ["summary", "description"].into_iter().filter(|n| !has(n)) {
+        w.push(format!("no `{name}` annotation: the notification says little more than the alert's name"));
     }
     if let Some(interval) = period(group)
         && !rule.hold_for.is_zero()

@@ -73,6 +73,7 @@ fn check_warns_about_rules_that_will_disappoint() {
     assert_eq!(code, Some(0), "{out}");
     for (rule, warning) in [
         ("NoRunbook", "no `runbook_url` annotation"),
+        ("NoDescription", "no `description` annotation"),
         ("ForShorterThanInterval", "`for: 5m` is shorter than the group's interval (10m)"),
         ("PValueOnly", "the condition tests a p-value without an effect size"),
         ("SharedBaseline", "a per-tenant rule compares every tenant with one shared profile"),
@@ -80,10 +81,10 @@ fn check_warns_about_rules_that_will_disappoint() {
         assert!(out.lines().any(|l| l.contains("lint-rules.yaml:") && l.contains(&format!("warning: rule `{rule}`: {warning}"))), "{rule}: {out}");
     }
     assert!(!out.contains("rule `Fine`"), "{out}");
-    assert!(out.contains("lint.yaml: OK: 1 test, 1 source, 1 rule file, 1 group, 5 rules, 4 warnings"), "{out}");
+    assert!(out.contains("lint.yaml: OK: 1 test, 1 source, 1 rule file, 1 group, 6 rules, 5 warnings"), "{out}");
     let (code, out) = run(&["check", "--strict", file.to_str().unwrap()]);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("4 warnings found (--strict)"), "{out}");
+    assert!(out.contains("5 warnings found (--strict)"), "{out}");
 }
 
 #[test]
