@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 
 use crate::agent::Prepared;
 use crate::backtest::{self, Options, Step};
-use crate::config::Config;
+use crate::config::{Config, Diagnostics};
 use crate::rules::Rule;
 use crate::rules::alert::{Alert, AlertState};
 use crate::rules::eval::SeriesResult;
@@ -56,6 +56,8 @@ impl FileOutcome {
 
 /// A test file, read and checked as far as it can be without running it.
 pub struct Loaded {
+    /// The test file.
+    pub path: PathBuf,
     pub file: TestFile,
     pub dir: PathBuf,
     pub sources: BTreeMap<String, SourceConfig>,
@@ -73,7 +75,7 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
         sources.insert(name.clone(), s);
     }
     let rule_files = file.rule_files.iter().map(|f| dir.join(f).to_string_lossy().into_owned()).collect();
-    Ok(Loaded { file, dir, sources, rule_files })
+    Ok(Loaded { path: path.to_path_buf(), file, dir, sources, rule_files })
 }
 
 impl Loaded {
@@ -93,7 +95,19 @@ impl Loaded {
     /// Write the configuration into `data` and load it without its baselines.
     pub fn config(&self, data: &Path) -> Result<Config, String> {
         let path = write_config(data, &self.config_text())?;
-        crate::config::load(&path).map_err(|d| hide_scratch(&d.to_string(), data))
+        crate::config::load(&path).map_err(|d| self.explain(&d, data))
+    }
+
+    /// A configuration's problems, those of the generated config named as
+    /// the test file's (its `sources` are the only part written by hand).
+    fn explain(&self, problems: &Diagnostics, data: &Path) -> String {
+        let generated = data.join("mlwatch.yaml");
+        let lines: Vec<String> = problems
+            .0
+            .iter()
+            .map(|d| if d.file == generated { format!("{}: {}", self.path.display(), d.message) } else { hide_scratch(&d.to_string(), data) })
+            .collect();
+        lines.join("\n")
     }
 }
 
@@ -163,7 +177,7 @@ fn run_test(loaded: &Loaded, test: &TestCase) -> Result<(usize, Vec<Vec<String>>
     let data = scratch.path();
     inputs::write_inputs(test, &loaded.sources, start, &loaded.dir, data).map_err(|e| hide_scratch(&e, data))?;
     let config_path = write_config(data, &loaded.config_text())?;
-    let prepared = Prepared::load(&config_path).map_err(|d| hide_scratch(&d.to_string(), data))?;
+    let prepared = Prepared::load(&config_path).map_err(|d| loaded.explain(&d, data))?;
 
     let mut times = Vec::new();
     for t in test.alert_rule_test.iter().map(|a| &a.eval_time).chain(test.value_test.iter().map(|v| &v.eval_time)) {
