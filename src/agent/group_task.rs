@@ -15,7 +15,7 @@ use crate::alerting::notifiers::alertmanager::{AlertmanagerNotifier, am_alert};
 use crate::alerting::route::Route;
 use crate::baseline::Baselines;
 use crate::metrics::{ExportedSeries, Metrics};
-use crate::rules::advance::{advance, recorded_values};
+use crate::rules::advance::{advance, distributions, recorded_values};
 use crate::rules::alert::{Alert, AlertSet, AlertState, Transition};
 use crate::rules::eval::{EvalEnv, GroupResult, RuleResult, evaluate_group};
 use crate::rules::template::Templates;
@@ -82,6 +82,7 @@ struct Applied {
     alerts: Vec<Alert>,
     values: Vec<(SeriesKey, f64)>,
     transitions: Vec<Transition>,
+    distributions: Vec<(crate::labels::Labels, std::sync::Arc<crate::checks::drift::distribution::Distribution>)>,
 }
 
 impl GroupTask {
@@ -210,6 +211,7 @@ impl GroupTask {
                     alerts: Some(&a.alerts),
                     values: &a.values,
                     transitions: &a.transitions,
+                    distributions: &a.distributions,
                 })
                 .collect();
             let stored = store.commit_evaluation(&records, Some((&group_name, &tenants)), checkpoint.as_ref());
@@ -325,7 +327,7 @@ fn apply(shared: &Shared, group: &Group, rule: &Rule, state: &mut RuleState, res
         view.alerts = alerts.clone();
         view.learning = result.learning.clone();
     });
-    Applied { alerts, values: recorded_values(rule, &result), transitions }
+    Applied { alerts, values: recorded_values(rule, &result), transitions, distributions: distributions(&result) }
 }
 
 /// Push firing and recently resolved alerts to the Alertmanagers of the

@@ -15,7 +15,7 @@ use crate::agent::Prepared;
 use crate::agent::alerting::dispatch_config;
 use crate::alerting::dispatch::Dispatcher;
 use crate::alerting::silence::Silence;
-use crate::rules::advance::{advance, recorded_values};
+use crate::rules::advance::{advance, distributions, recorded_values};
 use crate::rules::Group;
 use crate::rules::alert::{AlertSet, Transition};
 use crate::rules::eval::{EvalEnv, GroupResult, evaluate_group};
@@ -138,12 +138,12 @@ pub fn replay(prepared: &Prepared, opts: &Options, store: Store, observe: &mut d
             let transitions = advance(rule, &config.rules.templates, set, outcome, now);
             let current: Vec<_> = set.alerts().cloned().collect();
             dispatcher.ingest(&rule.name, &current, now);
-            outcomes.push((rule.name.as_str(), current, recorded_values(rule, outcome), transitions.clone()));
+            outcomes.push((rule.name.as_str(), current, recorded_values(rule, outcome), transitions.clone(), distributions(outcome)));
             steps.push(transitions);
         }
         observe(Step { at: now, group, result: &result, alerts: &alerts[gi], transitions: &steps });
-        for (rule, current, values, transitions) in &outcomes {
-            records.push(RuleRecord { rule, at_ms: now.timestamp_millis(), alerts: Some(current), values, transitions });
+        for (rule, current, values, transitions, distributions) in &outcomes {
+            records.push(RuleRecord { rule, at_ms: now.timestamp_millis(), alerts: Some(current), values, transitions, distributions });
         }
         let rows = tenants[gi].to_rows();
         store.commit_evaluation(&records, Some((&group.name, &rows)), None).map_err(|e| e.to_string())?;

@@ -336,7 +336,7 @@ impl CheckKind for AbCheck {
                 note = Some("no units in the window".to_string());
             }
         }
-        out.push(Series { labels: Labels::from([("arm".to_string(), ALL_ARMS.to_string())]), values: all, note });
+        out.push(Series::new(Labels::from([("arm".to_string(), ALL_ARMS.to_string())]), all, note));
 
         let recent_total: u64 = arms.iter().map(|a| a.recent).sum();
         let control = arms[0];
@@ -376,7 +376,7 @@ impl CheckKind for AbCheck {
                     }
                 }
             }
-            out.push(Series { labels: Labels::from([("arm".to_string(), name.clone())]), values: v, note });
+            out.push(Series::new(Labels::from([("arm".to_string(), name.clone())]), v, note));
         }
         Ok(out)
     }

@@ -165,7 +165,7 @@ impl CheckKind for AnomalyCheck {
             let mut values = BTreeMap::new();
             let Some(&x) = s.values.get(self.value) else {
                 let note = s.note.unwrap_or_else(|| format!("the {} check gave no `{}`", self.inner.spec().kind, self.value));
-                out.push(Series { labels: s.labels, values, note: Some(note) });
+                out.push(Series::new(s.labels, values, Some(note)));
                 continue;
             };
             values.insert("value", x);
@@ -192,7 +192,7 @@ impl CheckKind for AnomalyCheck {
                 }
                 None => note = Some(format!("{same_season} of the {} values needed recorded so far", self.min_history)),
             }
-            out.push(Series { labels: s.labels, values, note });
+            out.push(Series::new(s.labels, values, note));
         }
         Ok(out)
     }

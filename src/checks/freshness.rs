@@ -108,7 +108,7 @@ impl CheckKind for FreshnessCheck {
             }
             None => note = Some("no data seen yet".to_string()),
         }
-        Ok(vec![Series { labels, values, note }])
+        Ok(vec![Series::new(labels, values, note)])
     }
 }
 

@@ -84,6 +84,14 @@ pub struct Series {
     pub values: std::collections::BTreeMap<&'static str, f64>,
     /// Why values are missing, when they are.
     pub note: Option<String>,
+    /// The window's distribution beside the baseline's (drift), for pictures.
+    pub distribution: Option<std::sync::Arc<drift::distribution::Distribution>>,
+}
+
+impl Series {
+    pub fn new(labels: Labels, values: std::collections::BTreeMap<&'static str, f64>, note: Option<String>) -> Series {
+        Series { labels, values, note, distribution: None }
+    }
 }
 
 /// Why a check could not run at all.

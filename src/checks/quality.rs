@@ -122,7 +122,7 @@ impl QualityCheck {
             if profile.is_some() {
                 values.insert("missing", if base.is_some() { 1.0 } else { 0.0 });
             }
-            return Ok(Series { labels: labels(name), values, note: Some("not in the rows".into()) });
+            return Ok(Series::new(labels(name), values, Some("not in the rows".into())));
         };
         let kind = column_kind(col.dtype());
         if let Some(p) = profile {
@@ -170,7 +170,7 @@ impl QualityCheck {
                 values.insert("null_ratio", col.null_count() as f64 / rows);
             }
         }
-        Ok(Series { labels: labels(name), values, note: None })
+        Ok(Series::new(labels(name), values, None))
     }
 }
 
@@ -193,5 +193,5 @@ fn duplicates(frame: &DataFrame, key: &[String]) -> Result<Series, CheckError> {
         }
     }
     let values = BTreeMap::from([("duplicate_key_ratio", repeats as f64 / frame.height() as f64)]);
-    Ok(Series { labels: labels(&joined), values, note: None })
+    Ok(Series::new(labels(&joined), values, None))
 }

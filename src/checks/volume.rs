@@ -126,6 +126,6 @@ impl CheckKind for VolumeCheck {
             }
             None => note = Some("nothing to compare with yet: no count recorded one offset ago".to_string()),
         }
-        Ok(vec![Series { labels, values, note }])
+        Ok(vec![Series::new(labels, values, note)])
     }
 }

@@ -52,3 +52,8 @@ pub fn recorded_values(rule: &Rule, result: &RuleResult) -> Vec<(SeriesKey, f64)
         })
         .collect()
 }
+
+/// The distributions of the evaluation's drift series, keyed for the state.
+pub fn distributions(result: &RuleResult) -> Vec<(Labels, std::sync::Arc<crate::checks::drift::distribution::Distribution>)> {
+    result.series.iter().filter_map(|s| Some((s.labels.clone(), s.distribution.clone()?))).collect()
+}

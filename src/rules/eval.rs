@@ -38,6 +38,8 @@ pub struct SeriesResult {
     pub holds: Option<bool>,
     /// The tenant's baseline is still being learned: its alert is held.
     pub learning: bool,
+    /// The window's distribution beside the baseline's (drift), for pictures.
+    pub distribution: Option<std::sync::Arc<crate::checks::drift::distribution::Distribution>>,
 }
 
 /// Every [`Failure::reason`]: the sources' reasons, `baseline` and `check`.
@@ -474,7 +476,7 @@ fn evaluate_rule(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>) -> RuleR
                         labels.insert("tenant".into(), t.to_string());
                     }
                     let holds = eval_condition(&rule.when, &|name| values.get(name).copied());
-                    series.push(SeriesResult { labels, values, note: s.note, holds, learning: learning_until.is_some() });
+                    series.push(SeriesResult { labels, values, note: s.note, holds, learning: learning_until.is_some(), distribution: s.distribution });
                 }
             }
         }

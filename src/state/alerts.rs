@@ -105,7 +105,7 @@ mod tests {
     }
 
     fn save(s: &Store, rule: &str, alerts: &[Alert]) {
-        s.commit_evaluation(&[RuleRecord { rule, at_ms: 0, alerts: Some(alerts), values: &[], transitions: &[] }], None, None).unwrap();
+        s.commit_evaluation(&[RuleRecord { rule, at_ms: 0, alerts: Some(alerts), values: &[], transitions: &[], distributions: &[] }], None, None).unwrap();
     }
 
     #[test]
@@ -125,7 +125,7 @@ mod tests {
     fn a_failed_evaluation_leaves_alerts_alone_and_removed_rules_are_forgotten() {
         let s = Store::in_memory();
         save(&s, "Drift", &[alert("age", AlertState::Firing)]);
-        s.commit_evaluation(&[RuleRecord { rule: "Drift", at_ms: 1, alerts: None, values: &[], transitions: &[] }], None, None).unwrap();
+        s.commit_evaluation(&[RuleRecord { rule: "Drift", at_ms: 1, alerts: None, values: &[], transitions: &[], distributions: &[] }], None, None).unwrap();
         assert_eq!(s.load_alerts().unwrap()["Drift"].len(), 1);
         save(&s, "Gone", &[alert("x", AlertState::Pending)]);
         assert_eq!(s.retain_alert_rules(&["Drift"]).unwrap(), 1);

@@ -64,6 +64,7 @@ impl Store {
         let removed = tx.execute("DELETE FROM samples WHERE ts < ?1", [before.timestamp_millis()])?;
         tx.execute("DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM samples WHERE samples.series = series.id)", [])?;
         tx.execute("DELETE FROM alert_history WHERE at < ?1", [before.timestamp_millis()])?;
+        tx.execute("DELETE FROM distributions WHERE at < ?1", [before.timestamp_millis()])?;
         tx.commit()?;
         Ok(removed)
     }
@@ -88,7 +89,7 @@ mod tests {
         for (i, v) in [0.1, 0.2, 0.3].into_iter().enumerate() {
             let values = [(key("age"), v), (key("income"), v * 10.0)];
             let t = at(60 * i as i64).timestamp_millis();
-            s.commit_evaluation(&[RuleRecord { rule: "Drift", at_ms: t, alerts: None, values: &values, transitions: &[] }], None, None).unwrap();
+            s.commit_evaluation(&[RuleRecord { rule: "Drift", at_ms: t, alerts: None, values: &values, transitions: &[], distributions: &[] }], None, None).unwrap();
         }
         let age = s.history("Drift", &key("age"), at(0)).unwrap();
         assert_eq!(age.iter().map(|p| p.value).collect::<Vec<_>>(), [0.1, 0.2, 0.3]);

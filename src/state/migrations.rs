@@ -150,6 +150,16 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX log_buckets_by_time ON log_buckets(source, bucket);
     "#,
+    // 5: the latest distribution of each drift series, for pictures.
+    r#"
+    CREATE TABLE distributions (
+        rule   TEXT NOT NULL,
+        labels TEXT NOT NULL,        -- JSON object, sorted keys
+        at     INTEGER NOT NULL,     -- Unix ms of the evaluation
+        body   TEXT NOT NULL,        -- JSON Distribution: bins, baseline and current counts
+        PRIMARY KEY (rule, labels)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

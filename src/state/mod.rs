@@ -8,6 +8,7 @@ mod alert_history;
 mod alerts;
 mod baselines;
 mod delivery;
+mod distributions;
 mod history;
 mod log_source;
 mod migrations;
@@ -25,6 +26,7 @@ pub use alert_history::AlertEvent;
 pub use baselines::{BaselineStatus, StoredBaseline};
 pub use alerts::StoredAlerts;
 pub use delivery::Pending;
+pub use distributions::{SeriesDistributions, StoredDistribution};
 pub use history::{HistoryPoint, SeriesKey};
 
 /// The state file inside `storage.path`.
@@ -200,6 +202,7 @@ impl Store {
                 alerts::replace(&tx, r.rule, alerts)?;
             }
             history::append(&tx, r.rule, r.at_ms, r.values)?;
+            distributions::replace(&tx, r.rule, r.at_ms, r.distributions)?;
             alert_history::append(&tx, r.rule, r.at_ms, r.transitions)?;
         }
         if let Some((group, tenants)) = tenants {
@@ -225,6 +228,8 @@ pub struct RuleRecord<'a> {
     pub values: &'a [(SeriesKey, f64)],
     /// Changes of alert state at this evaluation, for the alert history.
     pub transitions: &'a [crate::rules::alert::Transition],
+    /// The drift series' distributions, replacing the ones stored before.
+    pub distributions: &'a SeriesDistributions,
 }
 
 #[cfg(test)]

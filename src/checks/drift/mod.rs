@@ -3,6 +3,7 @@
 //! `mlwatch drift`; the statistics are in `crate::stats`.
 
 pub mod compare;
+pub mod distribution;
 pub mod report;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Deserializer};
 use super::contract::{CheckKind, CheckSpec, EvalContext, Unit, ValueSpec};
 use super::{CheckError, Series};
 use crate::baseline::Profile;
+use distribution::Distribution;
 use crate::labels::Labels;
 use crate::stats::multiple::{self, Correction};
 pub use compare::DriftMethod;
@@ -179,7 +181,7 @@ fn no_rows(column: &str, profile: Option<&Profile>) -> Series {
     if let Some(c) = profile.and_then(|p| p.columns.get(column)) {
         values.insert("baseline_count", c.count() as f64);
     }
-    Series { labels: Labels::from([("column".to_string(), column.to_string())]), values, note: Some("no rows in the window".into()) }
+    Series::new(Labels::from([("column".to_string(), column.to_string())]), values, Some("no rows in the window".into()))
 }
 
 impl DriftCheck {
@@ -195,7 +197,8 @@ impl DriftCheck {
             let labels = Labels::from([("column".to_string(), column.clone())]);
             let col = frame.column(column).map_err(|_| err("not in the source data".into()))?;
             let current = Current::from_column(col, base).map_err(err)?;
-            let mut series = Series { labels, values: BTreeMap::new(), note: None };
+            let mut series = Series::new(labels, BTreeMap::new(), None);
+            series.distribution = Some(std::sync::Arc::new(Distribution::of(base, &current)));
             series.values.insert("count", current.count() as f64);
             series.values.insert("dropped", current.dropped() as f64);
             if let Some(u) = compare::unseen_ratio(base, &current) {

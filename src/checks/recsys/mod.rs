@@ -313,7 +313,7 @@ impl CheckKind for RecsysCheck {
             .into_par_iter()
             .map(|(labels, users)| {
                 let note = users.is_empty().then(|| "no lists in the window".to_string());
-                Series { labels, values: measures::measure(&inputs, &users), note }
+                Series::new(labels, measures::measure(&inputs, &users), note)
             })
             .collect())
     }

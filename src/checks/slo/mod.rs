@@ -309,7 +309,7 @@ impl SloCheck {
                 self.verdict(&mut values, c, &|w| (counts(w), complete(w)));
             }
             let note = (c[0] == 0).then(|| "no valid events in the window".to_string());
-            out.push(Series { labels: labels(w), values, note });
+            out.push(Series::new(labels(w), values, note));
         }
         out
     }
