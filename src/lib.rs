@@ -67,3 +67,4 @@ pub mod sources;
 pub mod state;
 pub mod stats;
 pub mod util;
+pub mod web;

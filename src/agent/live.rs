@@ -3,12 +3,12 @@
 //! read a snapshot.
 
 use std::collections::BTreeMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::rules::Group;
+use crate::rules::{Group, Rule};
 use crate::rules::alert::{Alert, AlertState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -40,6 +40,9 @@ pub struct RuleView {
     /// Tenants whose baseline is still being learned (their alerts are
     /// held), with when learning ends.
     pub learning: BTreeMap<String, DateTime<Utc>>,
+    /// The rule itself, for the pictures (its condition, its check).
+    #[serde(skip)]
+    pub rule: Arc<Rule>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -104,6 +107,7 @@ impl Live {
                             evaluation_time: last.as_ref().and_then(|l| l.evaluation_time),
                             alerts: alerts(&r.name),
                             learning: last.as_ref().map(|l| l.learning.clone()).unwrap_or_default(),
+                            rule: Arc::new(r.clone()),
                         }
                     })
                     .collect(),

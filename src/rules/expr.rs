@@ -161,6 +161,48 @@ impl Expr {
         self.names().iter().any(|n| *n == name)
     }
 
+    /// The constant each value is compared with (`psi > 0.2`, `age_seconds >
+    /// 50 * 3600`), for drawing as a threshold line: (value, constant).
+    pub fn thresholds(&self) -> Vec<(String, f64)> {
+        let mut out = Vec::new();
+        self.collect_thresholds(&mut out);
+        out
+    }
+
+    fn collect_thresholds(&self, out: &mut Vec<(String, f64)>) {
+        match &self.node {
+            Node::Bin(a, op, b) if matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge) => match (&a.node, b.constant(), a.constant(), &b.node) {
+                (Node::Var(v), Some(c), _, _) | (_, _, Some(c), Node::Var(v)) => out.push((v.clone(), c)),
+                _ => {}
+            },
+            Node::Bin(a, _, b) => {
+                a.collect_thresholds(out);
+                b.collect_thresholds(out);
+            }
+            Node::Not(e) => e.collect_thresholds(out),
+            _ => {}
+        }
+    }
+
+    /// The value of an expression made of numbers alone.
+    fn constant(&self) -> Option<f64> {
+        match &self.node {
+            Node::Num(n) => Some(*n),
+            Node::Neg(e) => e.constant().map(|v| -v),
+            Node::Bin(a, op, b) => {
+                let (a, b) = (a.constant()?, b.constant()?);
+                match op {
+                    Op::Add => Some(a + b),
+                    Op::Sub => Some(a - b),
+                    Op::Mul => Some(a * b),
+                    Op::Div => Some(a / b),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// Every name the expression reads, in order of appearance, with repeats.
     pub fn names(&self) -> Vec<&str> {
         match &self.node {
@@ -636,6 +678,16 @@ mod tests {
     use super::*;
 
     const KNOWN: &[&str] = &["psi", "statistic", "p_value", "count"];
+
+    #[test]
+    fn thresholds_are_the_constants_values_are_compared_with() {
+        let t = |text: &str| parse_condition(text, KNOWN).unwrap().thresholds();
+        assert_eq!(t("psi > 0.2"), [("psi".to_string(), 0.2)]);
+        assert_eq!(t("p_value < 0.001 and 0.1 < statistic"), [("p_value".to_string(), 0.001), ("statistic".to_string(), 0.1)]);
+        assert_eq!(t("count > 50 * 3600 or not (psi >= -1)"), [("count".to_string(), 180000.0), ("psi".to_string(), -1.0)]);
+        assert!(t("psi > statistic").is_empty());
+        assert!(t("count == 0").is_empty());
+    }
 
     fn eval_with(text: &str, vars: &[(&str, f64)]) -> Option<bool> {
         let e = parse_condition(text, KNOWN).unwrap();

@@ -1,8 +1,10 @@
-//! The HTTP server: `/metrics`, health and readiness, reload, and the JSON API
-//! (`/api/v1/...`, silences included). Mutating endpoints go through [`auth`].
+//! The HTTP server: the pages (`/`, `/rules/...`), `/metrics`, health and
+//! readiness, reload, and the JSON API (`/api/v1/...`, silences included).
+//! Mutating endpoints go through [`auth`].
 
 mod api;
 mod auth;
+mod pages;
 mod silences;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,7 +45,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/silences", post(silences::create))
         .route("/api/v1/silences/{id}", axum::routing::delete(silences::expire))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
+    // The page's forms check the token themselves (browsers cannot send the header).
+    let forms = Router::new()
+        .route("/silences", post(pages::add_silence))
+        .route("/silences/{id}/expire", post(pages::expire_silence));
     Router::new()
+        .route("/", get(pages::overview))
+        .route("/rules/{rule}", get(pages::rule))
         .route("/metrics", get(metrics))
         .route("/-/healthy", get(|| async { "mlwatch is healthy.\n" }))
         .route("/-/ready", get(ready))
@@ -52,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/status", get(api::status))
         .route("/api/v1/silences", get(silences::list))
         .merge(mutating)
+        .merge(forms)
         .with_state(state)
 }
 

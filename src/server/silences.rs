@@ -40,41 +40,45 @@ pub async fn create(State(state): State<AppState>, body: String) -> Answer {
         Ok(n) => n,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid silence: {e}")),
     };
-    let id = format!("{:016x}", rand::rng().random::<u64>());
-    let silence = match new.into_silence(id.clone(), state.alerting.clock().now()) {
-        Ok(s) => s,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
-    };
-    if let Err(e) = state.alerting.store().save_silence(&silence) {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, e);
+    match add(&state, new) {
+        Ok(id) => (StatusCode::OK, Json(json!({ "status": "success", "data": { "silenceID": id } }))),
+        Err((status, message)) => error(status, message),
     }
+}
+
+/// Store a new silence and apply it; its id.
+pub(super) fn add(state: &AppState, new: NewSilence) -> Result<String, (StatusCode, String)> {
+    let id = format!("{:016x}", rand::rng().random::<u64>());
+    let silence = new.into_silence(id.clone(), state.alerting.clock().now()).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
+    state.alerting.store().save_silence(&silence).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let matchers: Vec<String> = silence.matchers.iter().map(ToString::to_string).collect();
     tracing::info!(id = %id, matchers = ?matchers, ends_at = %silence.ends_at, created_by = %silence.created_by, "silence created");
-    if let Err(e) = state.alerting.refresh_silences() {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, e);
-    }
-    (StatusCode::OK, Json(json!({ "status": "success", "data": { "silenceID": id } })))
+    state.alerting.refresh_silences().map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(id)
 }
 
 /// Expire a silence now (it stays listed as expired for a few days).
 pub async fn expire(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
+    match expire_now(&state, &id) {
+        Ok(()) => (StatusCode::OK, Json(json!({ "status": "success" }))),
+        Err((status, message)) => error(status, message),
+    }
+}
+
+pub(super) fn expire_now(state: &AppState, id: &str) -> Result<(), (StatusCode, String)> {
     let now = state.alerting.clock().now();
-    let silences = match state.alerting.store().load_silences(now) {
-        Ok(s) => s,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
-    };
+    let internal = |e: crate::state::StateError| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    let silences = state.alerting.store().load_silences(now).map_err(internal)?;
     let Some(mut silence) = silences.into_iter().find(|s| s.id == id) else {
-        return error(StatusCode::NOT_FOUND, format!("no silence `{id}`"));
+        return Err((StatusCode::NOT_FOUND, format!("no silence `{id}`")));
     };
     if silence.state(now) == SilenceState::Expired {
-        return error(StatusCode::CONFLICT, format!("silence `{id}` has already expired"));
+        return Err((StatusCode::CONFLICT, format!("silence `{id}` has already expired")));
     }
     silence.ends_at = now;
     silence.starts_at = silence.starts_at.min(now);
     silence.updated_at = now;
-    if let Err(e) = state.alerting.store().save_silence(&silence).and_then(|_| state.alerting.refresh_silences().map(drop)) {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, e);
-    }
+    state.alerting.store().save_silence(&silence).and_then(|_| state.alerting.refresh_silences().map(drop)).map_err(internal)?;
     tracing::info!(id = %id, "silence expired");
-    (StatusCode::OK, Json(json!({ "status": "success" })))
+    Ok(())
 }

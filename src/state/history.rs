@@ -56,6 +56,20 @@ impl Store {
         Ok(points)
     }
 
+    /// Every series of `rule` the history holds.
+    pub fn series_keys(&self, rule: &str) -> Result<Vec<SeriesKey>, StateError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT labels, name FROM series WHERE rule = ?1 ORDER BY labels, name")?;
+        let rows: Vec<(String, String)> = stmt.query_map([rule], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(labels, name)| {
+                let labels = serde_json::from_str(&labels)
+                    .map_err(|_| StateError::Unusable { path: self.path.clone(), reason: format!("a series of rule `{rule}` has unreadable labels") })?;
+                Ok(SeriesKey { labels, name })
+            })
+            .collect()
+    }
+
     /// Delete samples older than `before`, and series left without samples.
     /// Returns how many samples went.
     pub fn prune_history(&self, before: DateTime<Utc>) -> Result<usize, StateError> {
