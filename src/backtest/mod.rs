@@ -57,7 +57,7 @@ struct Due {
 /// Replay `prepared` over `opts.from ..= opts.to`, from an empty state,
 /// logging the evaluations that failed.
 pub fn run(prepared: &Prepared, opts: &Options) -> Result<Report, String> {
-    replay(prepared, opts, Store::in_memory(), &mut |step| {
+    replay(prepared, opts, &Store::in_memory(), &mut |step| {
         for (rule, result) in step.group.rules.iter().zip(&step.result.rules) {
             for f in &result.failures {
                 tracing::warn!(rule = %rule.name, at = %step.at, error = %f.message, "evaluation failed");
@@ -69,8 +69,9 @@ pub fn run(prepared: &Prepared, opts: &Options) -> Result<Report, String> {
 /// Replay `prepared` over `opts.from ..= opts.to` (one evaluation per group
 /// when they are equal and `step` is set), starting from the alerts, known
 /// tenants, history and baselines in `store`, which the replay then writes
-/// to: give it an in-memory store or a copy. `observe` sees every evaluation.
-pub fn replay(prepared: &Prepared, opts: &Options, store: Store, observe: &mut dyn FnMut(Step<'_>)) -> Result<Report, String> {
+/// to (give it an in-memory store or a copy, and read the replay's history
+/// from it afterwards). `observe` sees every evaluation.
+pub fn replay(prepared: &Prepared, opts: &Options, store: &Store, observe: &mut dyn FnMut(Step<'_>)) -> Result<Report, String> {
     if opts.to < opts.from {
         return Err("the end of a replay is before its start".into());
     }

@@ -110,7 +110,7 @@ fn run(args: &EvalArgs) -> Result<Evaluation, String> {
     let opts = Options { from: at, to: at, step: Some(std::time::Duration::from_secs(1)), silences: Vec::new(), groups: chosen };
     let mut out = Vec::new();
     let mut observe = |step: Step<'_>| out.push(group_eval(&step, args));
-    backtest::replay(&prepared, &opts, store, &mut observe)?;
+    backtest::replay(&prepared, &opts, &store, &mut observe)?;
     Ok(Evaluation { format: EVAL_FORMAT, version: EVAL_VERSION, at, groups: out })
 }
 

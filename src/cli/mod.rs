@@ -1,4 +1,4 @@
-//! The command line: `mlwatch run | check | test | eval | backtest | baseline | drift | silence`.
+//! The command line: `mlwatch run | check | test | eval | backtest | report | baseline | drift | silence`.
 //!
 //! Exit codes: 0 success; 1 a check failed (`check` found problems); 2 usage or
 //! configuration errors.
@@ -10,6 +10,7 @@ mod data;
 mod drift;
 mod eval;
 mod logging;
+mod report;
 mod run;
 mod silence;
 mod test;
@@ -56,6 +57,10 @@ pub enum Command {
     /// Replay the rules over past data in simulated time: the alerts and
     /// notifications they would have produced. Sends nothing.
     Backtest(BacktestArgs),
+    /// The pictures of a period (distributions, values over time, firing
+    /// periods) in one self-contained HTML file, from the agent's history or
+    /// a backtest.
+    Report(ReportArgs),
     /// Baseline profiles.
     #[command(subcommand)]
     Baseline(BaselineCommand),
@@ -98,6 +103,39 @@ pub struct EvalArgs {
     pub at: Option<String>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Start of the period: RFC 3339 time or UTC date; default a day before --to.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End of the period; default now.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only this tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Only these rules (repeatable).
+    #[arg(long)]
+    pub rule: Vec<String>,
+    /// Replay the period first (as `mlwatch backtest`) and report the replay,
+    /// not the agent's history: review a rule change before it ships.
+    #[arg(long)]
+    pub backtest: bool,
+    /// Where to write it.
+    #[arg(long, default_value = "report.html")]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Html,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -323,6 +361,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::check(&args),
         Command::Eval(args) => eval::eval(args),
         Command::Backtest(args) => backtest::backtest(args),
+        Command::Report(args) => report::report(args),
         Command::Baseline(BaselineCommand::Build(args)) => baseline::build(args),
         Command::Baseline(BaselineCommand::Show(args)) => baseline::show(&args),
         Command::Baseline(BaselineCommand::List(args)) => baseline::list(&args),

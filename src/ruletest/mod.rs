@@ -202,7 +202,7 @@ fn run_test(loaded: &Loaded, test: &TestCase) -> Result<(usize, Vec<Vec<String>>
         }
     };
     let opts = Options { from: start, to: end, step: Some(interval), silences: Vec::new(), groups: None };
-    backtest::replay(&prepared, &opts, Store::in_memory(), &mut observe)?;
+    backtest::replay(&prepared, &opts, &Store::in_memory(), &mut observe)?;
     let mut failures: Vec<Vec<String>> = failed
         .into_iter()
         .map(|((rule, tenant, _), (first, last, times, message))| {

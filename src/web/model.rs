@@ -178,6 +178,15 @@ pub fn rule_report(store: &Store, rule: &Rule, tenant: Option<&str>, from: DateT
             }
         }
     }
+    // Series that fired first.
+    panels.sort_by_key(|p| !p.charts.iter().any(|c| !c.firing.is_empty()));
+    // A history younger than the period is drawn over its own span (a new
+    // agent's first minutes are not a sliver at the right of a day).
+    let first = panels.iter().flat_map(|p| &p.charts).flat_map(|c| &c.lines).filter_map(|l| l.points.first().map(|p| p.0)).min();
+    let from = match first {
+        Some(first) if first > from => (first - (to - first) / 20).max(from),
+        _ => from,
+    };
     Ok(RuleReport {
         rule: rule.name.clone(),
         kind: rule.check.spec().kind,

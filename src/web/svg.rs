@@ -21,7 +21,7 @@ pub const FIRING: &str = "#D55E00";
 const WIDTH: f64 = 640.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
-const TOP: f64 = 34.0;
+const TOP: f64 = 44.0;
 
 /// One named line of a time chart.
 #[derive(Debug, Clone)]
@@ -76,9 +76,11 @@ pub fn time_chart(c: &TimeChart<'_>) -> String {
     }
     for (t, label) in time_ticks(c.from, c.to) {
         let xx = x(t);
+        // Labels at the ends stay inside the picture.
+        let anchor = if xx > WIDTH - RIGHT - 30.0 { "end" } else { "middle" };
         let _ = write!(
             s,
-            r#"<line x1="{xx:.1}" y1="{:.1}" x2="{xx:.1}" y2="{:.1}" stroke="currentColor" stroke-opacity="0.4"/><text x="{xx:.1}" y="{:.1}" text-anchor="middle" font-size="11" fill="currentColor">{}</text>"#,
+            r#"<line x1="{xx:.1}" y1="{:.1}" x2="{xx:.1}" y2="{:.1}" stroke="currentColor" stroke-opacity="0.4"/><text x="{xx:.1}" y="{:.1}" text-anchor="{anchor}" font-size="11" fill="currentColor">{}</text>"#,
             TOP + plot_h,
             TOP + plot_h + 4.0,
             TOP + plot_h + 17.0,
@@ -183,7 +185,7 @@ pub fn histogram(title: &str, d: &Distribution) -> String {
 
 fn open(class: &str, title: &str, height: f64) -> String {
     format!(
-        r#"<svg class="chart {class}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-label="{t}" font-family="system-ui, sans-serif"><title>{t}</title><text x="{LEFT}" y="14" font-size="13" font-weight="600" fill="currentColor">{t}</text>"#,
+        r#"<svg class="chart {class}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-label="{t}" font-family="system-ui, sans-serif"><title>{t}</title><text x="{LEFT}" y="15" font-size="13" font-weight="600" fill="currentColor">{t}</text>"#,
         t = escape(title)
     )
 }
@@ -198,7 +200,7 @@ enum Swatch {
 /// Legend entries in a row under the title.
 fn write_legend(s: &mut String, items: &[Swatch]) {
     let mut x = LEFT;
-    let y = 26.0;
+    let y = 32.0;
     for item in items {
         let name = match item {
             Swatch::Line(c, name) => {
