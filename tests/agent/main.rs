@@ -14,6 +14,7 @@ mod delivery;
 mod email;
 mod faults;
 mod logs;
+mod pages;
 mod prometheus;
 mod reload;
 mod restart;
