@@ -7,6 +7,8 @@ pub mod format;
 pub mod model;
 pub mod render;
 pub mod svg;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 
