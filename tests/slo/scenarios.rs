@@ -275,6 +275,36 @@ fn the_prediction_drift_rules_catch_globexs_model_release_and_nothing_else() {
 }
 
 #[test]
+fn a_report_of_a_backtest_draws_globexs_release() {
+    let dir = example_setup(&["prediction-drift.yaml"]);
+    let config = dir.path().join("mlwatch.yaml");
+    let (json, html) = (dir.path().join("report.json"), dir.path().join("report.html"));
+    let period = ["--from", "2026-11-14T00:00:00Z", "--to", "2026-11-18T06:00:00Z", "--tenant", "globex", "--backtest"];
+    for (out, format) in [(&json, "json"), (&html, "html")] {
+        let mut args = vec!["report", "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap(), "--format", format];
+        args.extend(period);
+        let run = mlwatch(&args);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    }
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!((report["format"].as_str(), report["version"].as_u64()), (Some("mlwatch-report"), Some(1)));
+    let rule = |name: &str| report["rules"].as_array().unwrap().iter().find(|r| r["rule"] == name).unwrap_or_else(|| panic!("{name}: {report}")).clone();
+    let scores = rule("PredictionScoreDrift");
+    assert_eq!(scores["tenant"], "globex");
+    assert_eq!(scores["alerts"][0]["firing_at"], "2026-11-16T05:00:00Z");
+    let panel = &scores["panels"][0];
+    assert_eq!(panel["title"], "column=score");
+    assert_eq!(panel["distribution"]["bins"].as_array().unwrap().len(), 10, "the baseline's deciles");
+    let chart = &panel["charts"][0];
+    assert_eq!((chart["threshold"].as_f64(), chart["lines"][0]["name"].as_str()), (Some(0.2), Some("psi")), "psi, the value the condition compares");
+    assert_eq!(chart["firing"][0][0], "2026-11-16T05:00:00Z");
+    assert!(chart["lines"][0]["points"].as_array().unwrap().len() > 90, "hourly values over four days");
+    assert_eq!(rule("ModelVersionChanged")["alerts"][0]["resolved_at"], "2026-11-18T00:00:00Z");
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert!(html.contains(r#"<svg class="chart histogram""#) && html.contains(r#"<rect class="firing""#) && html.contains("2026-11-16 05:00 UTC"));
+}
+
+#[test]
 fn the_serving_slo_rules_page_on_acmes_incident_and_nothing_else() {
     let dir = example_setup(&["serving-slos.yaml"]);
     let got = backtest(dir.path(), "2026-11-05T13:50:00Z", "2026-11-05T16:40:00Z");
