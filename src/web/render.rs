@@ -66,8 +66,12 @@ pub fn panels(r: &RuleReport) -> Vec<PanelView> {
                     .iter()
                     .map(|c| {
                         let lines: Vec<svg::Line> = c.lines.iter().map(|l| svg::Line { name: l.name.clone(), points: l.points.clone() }).collect();
+                        let unit = match c.unit {
+                            crate::checks::Unit::None => String::new(),
+                            u => format!(" ({})", u.as_str()),
+                        };
                         svg::time_chart(&TimeChart {
-                            title: &format!("{name}: {}", c.title),
+                            title: &format!("{name}: {}{unit}", c.title),
                             unit: c.unit,
                             from: r.from,
                             to: r.to,

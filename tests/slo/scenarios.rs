@@ -305,6 +305,31 @@ fn a_report_of_a_backtest_draws_globexs_release() {
 }
 
 #[test]
+fn a_report_of_an_slo_draws_each_windows_burn_and_the_budget() {
+    let dir = example_setup(&["serving-slos.yaml"]);
+    let (config, out) = (dir.path().join("mlwatch.yaml"), dir.path().join("report.json"));
+    let args = [
+        "report", "--config", config.to_str().unwrap(), "--backtest", "--rule", "ApiAvailabilityBurnFast", "--tenant", "acme",
+        "--from", "2026-11-05T13:00:00Z", "--to", "2026-11-05T16:40:00Z", "--format", "json", "--out", out.to_str().unwrap(),
+    ];
+    let run = mlwatch(&args);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let r = &report["rules"][0];
+    assert_eq!((r["rule"].as_str(), r["alerts"][0]["firing_at"].as_str()), (Some("ApiAvailabilityBurnFast"), Some("2026-11-05T14:27:00Z")));
+    let panel = &r["panels"][0];
+    let burn = &panel["charts"][0];
+    assert_eq!(burn["title"], "Burn rate of each window");
+    let windows: Vec<&str> = burn["lines"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(windows, ["5m window", "30m window", "1h window", "2h window", "6h window", "1d window", "3d window"]);
+    assert_eq!(burn["firing"][0][0], "2026-11-05T14:27:00Z");
+    let budget = &panel["charts"][1];
+    assert_eq!((budget["title"].as_str(), budget["unit"].as_str(), budget["threshold"].as_f64()), (Some("Error budget left over 30d"), Some("ratio"), Some(0.0)));
+    let left: Vec<f64> = budget["lines"][0]["points"].as_array().unwrap().iter().map(|p| p[1].as_f64().unwrap()).collect();
+    assert!(left.first() > left.last(), "the incident spends budget: {left:?}");
+}
+
+#[test]
 fn the_serving_slo_rules_page_on_acmes_incident_and_nothing_else() {
     let dir = example_setup(&["serving-slos.yaml"]);
     let got = backtest(dir.path(), "2026-11-05T13:50:00Z", "2026-11-05T16:40:00Z");
