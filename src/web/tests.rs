@@ -93,3 +93,71 @@ fn the_report_of_a_fixed_dataset_is_one_self_contained_page() {
     assert!(html.contains("prefers-color-scheme: dark"));
     golden("report.html", &html);
 }
+
+#[test]
+fn the_overview_shows_alerts_tenants_learning_and_silences_escaped() {
+    use crate::agent::live::{AgentInfo, Live};
+    use crate::alerting::matcher::Matcher;
+    use crate::alerting::silence::Silence;
+    use crate::rules::alert::{Alert, AlertState};
+    use crate::state::Store;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mlwatch.yaml"),
+        "sources:\n  s: { kind: file, path: \"d/{tenant}.csv\", timestamp: ts }\nrule_files: [r.yaml]\nroute: { receiver: r }\nreceivers: [{ name: r }]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("r.yaml"),
+        "groups:\n  - name: g\n    source: s\n    window: 1h\n    per_tenant: true\n    rules:\n      - alert: Drift\n        check: { drift: { columns: [x] } }\n        baseline: { learn: 7d }\n        when: \"psi > 0.2\"\n",
+    )
+    .unwrap();
+    let config = crate::config::load(&dir.path().join("mlwatch.yaml")).unwrap();
+    let now = at("2026-11-05T15:00:00Z");
+    let live = Live::new(AgentInfo { version: "0.1.0", started_at: now - Duration::hours(2), config_file: String::new(), state_file: String::new(), reload: Default::default(), config: serde_json::Value::Null });
+    let firing = Alert {
+        labels: Labels::from([("alertname".into(), "Drift".into()), ("column".into(), "x".into()), ("tenant".into(), "<b>acme</b>".into())]),
+        annotations: [("summary".to_string(), "PSI 0.4 & rising".to_string())].into(),
+        state: AlertState::Firing,
+        active_at: now - Duration::minutes(30),
+        fired_at: Some(now - Duration::minutes(20)),
+        resolved_at: None,
+        value: Some(0.4123),
+    };
+    live.set_groups(&config.rules.groups, &|_| vec![firing.clone()]);
+    live.update_rule("g", "Drift", |v| {
+        v.learning.insert("globex".into(), now + Duration::days(3));
+    });
+    let store = Store::in_memory();
+    let seen = vec![("initech".to_string(), now)];
+    store.commit_evaluation(&[], Some(("g", &seen)), None).unwrap();
+    let silence = Silence {
+        id: "s1".into(),
+        matchers: vec![Matcher::parse("tenant=acme").unwrap()],
+        starts_at: now - Duration::hours(1),
+        ends_at: now + Duration::hours(1),
+        created_by: "sre".into(),
+        comment: "backfill".into(),
+        updated_at: now,
+    };
+    let input = super::OverviewInput {
+        version: "0.1.0",
+        started_at: now - Duration::hours(2),
+        reload_error: None,
+        groups: live.groups(),
+        silences: vec![silence],
+        now,
+        tenant: None,
+        message: Some(("silence s1 added".into(), false)),
+        token_required: true,
+    };
+    let html = super::overview(input, &store).unwrap();
+    assert!(html.contains(r#"<span class="badge firing">firing</span>"#), "{html}");
+    assert!(html.contains("20m ago") && html.contains("0.4123") && html.contains("PSI 0.4 &amp; rising"), "{html}");
+    assert!(html.contains("&lt;b&gt;acme&lt;&#x2f;b&gt;") && !html.contains("<b>acme"), "labels are escaped: {html}");
+    assert!(html.contains(r#"<span class="badge learning" title="learning its baseline until 2026-11-08 15:00 UTC">learning</span>"#), "{html}");
+    assert!(html.contains(">initech</a>"), "a tenant the group knows without alerts: {html}");
+    assert!(html.contains("backfill") && html.contains("/silences/s1/expire") && html.contains(r#"name="token""#), "{html}");
+    assert!(html.contains(r#"<p class="notice">silence s1 added</p>"#), "{html}");
+}
