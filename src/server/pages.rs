@@ -101,16 +101,11 @@ fn back(outcome: Result<String, String>) -> Response {
         Ok(m) => ("done", m),
         Err(m) => ("failed", m),
     };
-    let query: String = url_encode(&text);
-    Redirect::to(&format!("/?{key}={query}")).into_response()
+    Redirect::to(&format!("/?{key}={}", web::url_encode(&text))).into_response()
 }
 
 fn unauthorized() -> Response {
     (StatusCode::UNAUTHORIZED, Html("<!doctype html><title>mlwatch</title><p>A valid token is required to change silences. <a href=\"/\">Back</a></p>")).into_response()
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 fn allowed(state: &AppState, given: &str) -> bool {

@@ -109,11 +109,15 @@ struct SilenceRow {
 
 /// `/rules/Name?tenant=acme`
 pub fn rule_link(rule: &str, tenant: Option<&str>) -> String {
-    let enc = |s: &str| s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
     match tenant {
-        Some(t) => format!("/rules/{}?tenant={}", enc(rule), enc(t)),
-        None => format!("/rules/{}", enc(rule)),
+        Some(t) => format!("/rules/{}?tenant={}", url_encode(rule), url_encode(t)),
+        None => format!("/rules/{}", url_encode(rule)),
     }
+}
+
+/// Percent-encoding of everything but unreserved characters.
+pub fn url_encode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 /// The overview page: alerts, rules, tenants and silences. The tenants are
@@ -254,8 +258,9 @@ fn span_rows(r: &RuleReport) -> Vec<SpanRow> {
 
 /// The drill-down of one rule (and tenant) over the last `hours`.
 pub fn rule_page(r: &RuleReport, tenants: Vec<String>, hours: u32, now: DateTime<Utc>) -> String {
+    // The period links add `&hours=`.
     let base = match &r.tenant {
-        Some(t) => format!("{}", rule_link(&r.rule, Some(t))),
+        Some(t) => rule_link(&r.rule, Some(t)),
         None => format!("{}?", rule_link(&r.rule, None)),
     };
     render::page(
@@ -321,8 +326,7 @@ pub fn report(input: &ReportInput<'_>) -> String {
     let mut rules = Vec::new();
     for r in input.rules {
         let anchor = render::anchor(&[&r.rule, r.tenant.as_deref().unwrap_or("all")]);
-        for (a, row) in r.alerts.iter().zip(span_rows(r)) {
-            let _ = a;
+        for row in span_rows(r) {
             alerts.push(ReportAlert { rule: r.rule.clone(), anchor: anchor.clone(), labels: row.labels, firing_at: row.firing_at, resolved_at: row.resolved_at });
         }
         rules.push(ReportRule {

@@ -63,17 +63,7 @@ pub fn time_chart(c: &TimeChart<'_>) -> String {
         let _ = write!(s, r#"<rect class="firing" x="{x0:.1}" y="{TOP:.1}" width="{w:.1}" height="{plot_h:.1}" fill="{FIRING}" fill-opacity="0.16"/>"#);
         let _ = write!(s, r#"<rect x="{x0:.1}" y="{:.1}" width="{w:.1}" height="4" fill="{FIRING}"/>"#, TOP - 4.0);
     }
-    for t in &ticks {
-        let yy = y(*t);
-        let _ = write!(
-            s,
-            r#"<line x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="currentColor" stroke-opacity="0.15"/><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="11" fill="currentColor">{}</text>"#,
-            WIDTH - RIGHT,
-            LEFT - 6.0,
-            yy + 4.0,
-            escape(&format::value(*t, c.unit))
-        );
-    }
+    y_grid(&mut s, &ticks, &y, &|t| format::value(t, c.unit));
     for (t, label) in time_ticks(c.from, c.to) {
         let xx = x(t);
         // Labels at the ends stay inside the picture.
@@ -138,17 +128,7 @@ pub fn histogram(title: &str, d: &Distribution) -> String {
     let y = |v: f64| TOP + plot_h * (1.0 - v / y_hi);
 
     let mut s = open("histogram", title, height);
-    for t in &ticks {
-        let yy = y(*t);
-        let _ = write!(
-            s,
-            r#"<line x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="currentColor" stroke-opacity="0.15"/><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="11" fill="currentColor">{}</text>"#,
-            WIDTH - RIGHT,
-            LEFT - 6.0,
-            yy + 4.0,
-            escape(&format::percent(*t))
-        );
-    }
+    y_grid(&mut s, &ticks, &y, &format::percent);
     let n = d.bins.len().max(1) as f64;
     let group = plot_w / n;
     let bar = (group * 0.38).min(40.0);
@@ -181,6 +161,21 @@ pub fn histogram(title: &str, d: &Distribution) -> String {
     );
     s.push_str("</svg>");
     s
+}
+
+/// A faint grid line and a label at each tick of the value axis.
+fn y_grid(s: &mut String, ticks: &[f64], y: &dyn Fn(f64) -> f64, label: &dyn Fn(f64) -> String) {
+    for t in ticks {
+        let yy = y(*t);
+        let _ = write!(
+            s,
+            r#"<line x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="currentColor" stroke-opacity="0.15"/><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="11" fill="currentColor">{}</text>"#,
+            WIDTH - RIGHT,
+            LEFT - 6.0,
+            yy + 4.0,
+            escape(&label(*t))
+        );
+    }
 }
 
 fn open(class: &str, title: &str, height: f64) -> String {
