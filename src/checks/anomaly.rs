@@ -159,6 +159,10 @@ impl CheckKind for AnomalyCheck {
         self.inner.kind().fits_baseline(baseline)
     }
 
+    fn history_needed(&self) -> Option<chrono::Duration> {
+        Some(self.window)
+    }
+
     fn evaluate(&self, cx: &EvalContext<'_>) -> Result<Vec<Series>, CheckError> {
         let mut out = Vec::new();
         for s in self.inner.kind().evaluate(cx)? {

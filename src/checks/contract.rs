@@ -189,6 +189,13 @@ pub trait CheckKind: std::fmt::Debug + Send + Sync {
         Vec::new()
     }
 
+    /// How far back into its rule's recorded history the check reads, when
+    /// it needs that history to judge (`mlwatch check` warns when the
+    /// state keeps less: `storage.retention`).
+    fn history_needed(&self) -> Option<chrono::Duration> {
+        None
+    }
+
     /// Label keys of this configured check's series beyond the spec's (an
     /// SLO's `by` fields).
     fn extra_labels(&self) -> Vec<String> {

@@ -95,6 +95,10 @@ impl CheckKind for VolumeCheck {
         self.offset.is_none()
     }
 
+    fn history_needed(&self) -> Option<chrono::Duration> {
+        self.offset.map(|o| o + TOLERANCE)
+    }
+
     fn evaluate(&self, cx: &EvalContext<'_>) -> Result<Vec<Series>, CheckError> {
         let labels = Labels::new();
         let count = cx.source.rows as f64;

@@ -50,7 +50,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
 fn check_config(path: &Path) -> Result<(String, Vec<Diagnostic>), Vec<String>> {
     let prepared = Prepared::load(path).map_err(|d| d.0.iter().map(ToString::to_string).collect::<Vec<_>>())?;
     let c = &prepared.config;
-    Ok((summary(c, true), lint(&c.rules)))
+    Ok((summary(c, true), lint(&c.rules, c.retention)))
 }
 
 /// A rule unit-test file: its YAML, its sources and rule files as a test
@@ -76,7 +76,7 @@ fn check_test_file(path: &Path) -> Result<(String, Vec<Diagnostic>), Vec<String>
         return Err(problems);
     }
     let tests = loaded.file.tests.len();
-    Ok((format!("{tests} test{}, {}", plural(tests), summary(&config, false)), lint(&config.rules)))
+    Ok((format!("{tests} test{}, {}", plural(tests), summary(&config, false)), lint(&config.rules, config.retention)))
 }
 
 /// Whether the file is a rule unit-test file (it has top-level `tests`).

@@ -12,12 +12,13 @@ const DRIFT_EFFECT_SIZES: &[&str] = &["psi", "ks_statistic", "js_distance", "was
 /// Drift values that only say whether a shift is significant.
 const DRIFT_P_VALUES: &[&str] = &["p_value", "ks_pvalue", "chi2_pvalue"];
 
-/// Every warning about `rules`, in file order.
-pub fn lint(rules: &RuleSet) -> Vec<Diagnostic> {
+/// Every warning about `rules`, in file order; `retention` is how long
+/// the state keeps the history of values (`storage.retention`).
+pub fn lint(rules: &RuleSet, retention: std::time::Duration) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for group in &rules.groups {
         for rule in &group.rules {
-            for message in rule_warnings(group, rule) {
+            for message in rule_warnings(group, rule, retention) {
                 out.push(rule.at.error(format!("warning: rule `{}`: {message}", rule.name)));
             }
         }
@@ -25,8 +26,17 @@ pub fn lint(rules: &RuleSet) -> Vec<Diagnostic> {
     out
 }
 
-fn rule_warnings(group: &Group, rule: &Rule) -> Vec<String> {
+fn rule_warnings(group: &Group, rule: &Rule, retention: std::time::Duration) -> Vec<String> {
     let mut w = Vec::new();
+    if let Some(needed) = rule.check.kind().history_needed().and_then(|d| d.to_std().ok())
+        && needed > retention
+    {
+        w.push(format!(
+            "the check reads {} of its recorded history, but `storage.retention` keeps {}: it can never see what it compares with; raise the retention",
+            humantime::format_duration(needed),
+            humantime::format_duration(retention)
+        ));
+    }
     let has = |name: &str| rule.annotations.iter().any(|(n, _)| n == name);
     if !has("runbook_url") {
         w.push("no `runbook_url` annotation: whoever is paged needs to know what to do".into());

@@ -77,14 +77,15 @@ fn check_warns_about_rules_that_will_disappoint() {
         ("ForShorterThanInterval", "`for: 5m` is shorter than the group's interval (10m)"),
         ("PValueOnly", "the condition tests a p-value without an effect size"),
         ("SharedBaseline", "a per-tenant rule compares every tenant with one shared profile"),
+        ("HistoryBeyondRetention", "the check reads 20days of its recorded history, but `storage.retention` keeps 15days"),
     ] {
         assert!(out.lines().any(|l| l.contains("lint-rules.yaml:") && l.contains(&format!("warning: rule `{rule}`: {warning}"))), "{rule}: {out}");
     }
     assert!(!out.contains("rule `Fine`"), "{out}");
-    assert!(out.contains("lint.yaml: OK: 1 test, 1 source, 1 rule file, 1 group, 6 rules, 5 warnings"), "{out}");
+    assert!(out.contains("lint.yaml: OK: 1 test, 1 source, 1 rule file, 1 group, 7 rules, 6 warnings"), "{out}");
     let (code, out) = run(&["check", "--strict", file.to_str().unwrap()]);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("5 warnings found (--strict)"), "{out}");
+    assert!(out.contains("6 warnings found (--strict)"), "{out}");
 }
 
 #[test]
