@@ -42,6 +42,11 @@ impl Catalog {
     /// the first ids). A repeated item keeps its first row.
     pub fn read(frame: &DataFrame, cols: &CatalogColumns, items: &mut Items) -> Result<Catalog, CheckError> {
         debug_assert_eq!(items.len(), 0);
+        // No columns at all: the tenant has no catalog file (an empty table
+        // would still have its header's columns).
+        if frame.width() == 0 {
+            return Err(column_error(&cols.item, "no catalog rows for this tenant: is its catalog file missing?"));
+        }
         let names = strings(frame, &cols.item)?;
         let mut rows = Vec::new(); // (row, id) of each first occurrence
         for (row, name) in names.iter().enumerate() {
@@ -117,4 +122,16 @@ fn embeddings(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<Vec<Optio
         out.push((norm > 0.0 && norm.is_finite()).then(|| v.iter().map(|x| x / norm).collect()));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_without_a_catalog_file_is_named_as_such() {
+        let cols = CatalogColumns { item: "item_id".into(), category: None, popularity: None, embedding: None };
+        let err = Catalog::read(&DataFrame::empty(), &cols, &mut Items::default()).err().expect("no catalog").to_string();
+        assert!(err.contains("no catalog rows for this tenant"), "{err}");
+    }
 }
