@@ -65,6 +65,7 @@ fn every_key_of_the_config_rule_and_test_files_is_documented() {
         missing::<RawConfig>("configuration.md"),
         missing::<ServerConfig>("configuration.md"),
         missing::<StorageConfig>("configuration.md"),
+        missing::<crate::shard::ShardingConfig>("configuration.md"),
         missing::<FileSourceConfig>("configuration.md"),
         missing::<LogSourceConfig>("configuration.md"),
         missing::<RouteConfig>("alerting.md"),

@@ -63,6 +63,7 @@ pub mod metrics;
 pub mod rules;
 pub mod ruletest;
 pub mod server;
+pub mod shard;
 pub mod sources;
 pub mod state;
 pub mod stats;

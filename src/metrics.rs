@@ -4,6 +4,8 @@
 //! labels are bounded (rule, tenant, column, receiver, …), never ids or error text.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::labels::Labels;
 use prometheus::{
@@ -28,6 +30,13 @@ pub struct ExportedSeries {
     extra: Vec<String>,
 }
 
+impl ExportedSeries {
+    /// The series' tenant label, when it has a non-empty one.
+    pub fn tenant(&self) -> Option<&str> {
+        self.label_values.get(1).map(String::as_str).filter(|t| !t.is_empty())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Family {
     /// A check value: (kind, value name).
@@ -36,15 +45,27 @@ enum Family {
     Learning,
 }
 
-/// The agent's metrics and the registry they are exported from.
+/// The agent's metrics and the registries they are exported from.
+///
+/// Check values (tens of thousands of series with many tenants) live in a
+/// registry of their own whose text is rendered once per change and cached:
+/// a scrape copies it and renders only the agent's own few hundred series.
+/// Rendering 100,000 series takes longer than a scrape should.
 pub struct Metrics {
+    /// The agent's own metrics, rendered at every scrape.
     registry: Registry,
+    /// Check values, window rows and learning flags.
+    values: Registry,
+    /// Bumped by every change of a value series.
+    version: AtomicU64,
+    /// The values' text and the version it shows.
+    rendered: Mutex<(u64, Arc<String>)>,
     /// By (check kind, value name), from the kinds' declarations.
     check_values: HashMap<(&'static str, &'static str), CheckGauge>,
     /// Gauges of series with extra label keys (an SLO's `by`), by (kind,
     /// value, extra keys). A family's label names are fixed in the registry,
     /// so these live outside it and are merged into its family at rendering.
-    extra_values: std::sync::Mutex<HashMap<(&'static str, &'static str, Vec<String>), GaugeVec>>,
+    extra_values: Mutex<HashMap<(&'static str, &'static str, Vec<String>), GaugeVec>>,
     pub window_rows: GaugeVec,
     pub baseline_learning: GaugeVec,
     pub rule_evaluations_total: IntCounterVec,
@@ -67,6 +88,7 @@ pub struct Metrics {
     pub source_lines_rejected_total: IntCounterVec,
     pub source_bucket_bytes: IntGaugeVec,
     pub build_info: IntGaugeVec,
+    pub shard_info: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -78,12 +100,13 @@ impl Default for Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
+        let values = Registry::new();
         let mut check_values = HashMap::new();
         for spec in crate::checks::specs() {
             let labels: Vec<&str> = CHECK_LABELS.iter().chain(spec.labels).copied().collect();
             let mut add = |value: &'static str, name: String, help: &str| {
                 let gauge = GaugeVec::new(Opts::new(name, help), &labels).expect("valid metric");
-                registry.register(Box::new(gauge.clone())).expect("unique metric");
+                values.register(Box::new(gauge.clone())).expect("unique metric");
                 check_values.insert((spec.kind, value), CheckGauge { gauge, labels: spec.labels });
             };
             for v in spec.values {
@@ -98,13 +121,13 @@ impl Metrics {
             CHECK_LABELS,
         )
         .expect("valid metric");
-        registry.register(Box::new(window_rows.clone())).expect("unique metric");
+        values.register(Box::new(window_rows.clone())).expect("unique metric");
         let baseline_learning = GaugeVec::new(
             Opts::new("mlwatch_baseline_learning", "1 while the tenant's baseline of the rule is still being learned (its alerts are held)."),
             CHECK_LABELS,
         )
         .expect("valid metric");
-        registry.register(Box::new(baseline_learning.clone())).expect("unique metric");
+        values.register(Box::new(baseline_learning.clone())).expect("unique metric");
         let counter = |name: &str, help: &str, labels: &[&str]| {
             let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
             registry.register(Box::new(c.clone())).expect("unique metric");
@@ -199,11 +222,15 @@ impl Metrics {
         );
         let build_info = int_gauge("mlwatch_build_info", "Always 1; labels describe the build.", &["version"]);
         build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        let shard_info = int_gauge("mlwatch_shard_info", "Always 1; labels name this agent's shard (index from 0) and the shard count (0 of 1 unsharded).", &["index", "count"]);
         for state in ["pending", "firing"] {
             alerts.with_label_values(&[state]).set(0);
         }
         Metrics {
             registry,
+            values,
+            version: AtomicU64::new(1),
+            rendered: Mutex::new((0, Arc::default())),
             check_values,
             extra_values: Default::default(),
             window_rows,
@@ -228,6 +255,7 @@ impl Metrics {
             source_lines_rejected_total,
             source_bucket_bytes,
             build_info,
+            shard_info,
         }
     }
 
@@ -263,22 +291,31 @@ impl Metrics {
             });
             gauge.with_label_values(&label_values.iter().map(String::as_str).collect::<Vec<_>>()).set(v);
         }
+        // After the change: a rendering that saw the old version re-renders.
+        self.changed();
         Some(ExportedSeries { family: Family::Check(kind, value), label_values, extra })
     }
 
     /// Set the rows of a tenant's window for `rule` (`mlwatch_window_rows`).
     pub fn set_window_rows(&self, rule: &str, tenant: &str, rows: f64) -> ExportedSeries {
         self.window_rows.with_label_values(&[rule, tenant]).set(rows);
+        self.changed();
         ExportedSeries { family: Family::WindowRows, label_values: vec![rule.to_string(), tenant.to_string()], extra: Vec::new() }
     }
 
     /// Mark the tenant's baseline of `rule` as being learned (`mlwatch_baseline_learning`).
     pub fn set_learning(&self, rule: &str, tenant: &str) -> ExportedSeries {
         self.baseline_learning.with_label_values(&[rule, tenant]).set(1.0);
+        self.changed();
         ExportedSeries { family: Family::Learning, label_values: vec![rule.to_string(), tenant.to_string()], extra: Vec::new() }
     }
 
     pub fn remove_check_value(&self, s: &ExportedSeries) {
+        self.remove_series(s);
+        self.changed();
+    }
+
+    fn remove_series(&self, s: &ExportedSeries) {
         let labels: Vec<&str> = s.label_values.iter().map(String::as_str).collect();
         if let (Family::Check(kind, value), false) = (s.family, s.extra.is_empty()) {
             let vecs = self.extra_values.lock().unwrap_or_else(|p| p.into_inner());
@@ -297,9 +334,39 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition of every metric.
+    fn changed(&self) {
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// The Prometheus text exposition of every metric: the values' cached
+    /// text (rendered now if a value changed since), then the agent's own.
     pub fn render(&self) -> String {
-        let mut families = self.registry.gather();
+        let values = self.values_text();
+        let mut buf = Vec::with_capacity(values.len() + 64 * 1024);
+        buf.extend_from_slice(values.as_bytes());
+        TextEncoder::new().encode(&self.registry.gather(), &mut buf).expect("text encoding cannot fail");
+        String::from_utf8(buf).expect("text encoding is UTF-8")
+    }
+
+    /// Render the values' text now if they changed, so that the next scrape
+    /// finds it ready (called after each evaluation, off the scrape path).
+    pub fn refresh_values(&self) {
+        self.values_text();
+    }
+
+    fn values_text(&self) -> Arc<String> {
+        // Held while rendering: concurrent scrapes wait for one rendering
+        // rather than each doing it.
+        let mut rendered = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
+        let version = self.version.load(Ordering::Acquire);
+        if rendered.0 != version {
+            *rendered = (version, Arc::new(self.render_values()));
+        }
+        rendered.1.clone()
+    }
+
+    fn render_values(&self) -> String {
+        let mut families = self.values.gather();
         {
             use prometheus::core::Collector;
             let vecs = self.extra_values.lock().unwrap_or_else(|p| p.into_inner());

@@ -75,7 +75,17 @@ impl Generation {
             live: core.live.clone(),
             clock: core.clock,
             tracker: core.tracker.clone(),
+            shard: config.shard,
         });
+        core.metrics.shard_info.reset();
+        let (index, count) = config.shard.map_or((0, 1), |s| (s.index(), s.count()));
+        core.metrics.shard_info.with_label_values(&[&index.to_string(), &count.to_string()]).set(1);
+        if let Some(shard) = config.shard {
+            let handed: usize = carried.values_mut().map(|s| s.hand_over(shard, &core.metrics)).sum();
+            if handed > 0 {
+                tracing::info!(%shard, alerts = handed, "alerts of tenants another shard owns handed over: dropped here without notification");
+            }
+        }
         core.live.set_groups(&config.rules.groups, &|name| {
             carried.get(name).map(|s| s.alerts.alerts().cloned().collect()).unwrap_or_default()
         });

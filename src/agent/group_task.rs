@@ -21,6 +21,7 @@ use crate::rules::eval::{EvalEnv, GroupResult, RuleResult, evaluate_group};
 use crate::rules::template::Templates;
 use crate::rules::tenants::KnownTenants;
 use crate::rules::{Group, Rule};
+use crate::shard::{Shard, owned};
 use crate::sources::Source;
 use crate::state::{RuleRecord, SeriesKey, Store};
 use crate::util::clock::Clock;
@@ -40,6 +41,8 @@ pub struct Shared {
     pub clock: Clock,
     /// Where pushes to Alertmanagers run, so shutdown waits for them.
     pub tracker: tokio_util::task::TaskTracker,
+    /// The tenants this agent owns; `None`: all of them.
+    pub shard: Option<Shard>,
 }
 
 /// What a rule carries from one evaluation to the next, and across reloads.
@@ -54,6 +57,22 @@ pub struct RuleState {
 impl RuleState {
     pub fn restored(alerts: Vec<Alert>) -> RuleState {
         RuleState { alerts: AlertSet::restore(alerts), ..RuleState::default() }
+    }
+
+    /// Drop the alerts and series of tenants `shard` does not own: another
+    /// shard took them over. Nothing is sent about them (the new owner
+    /// judges them now; an Alertmanager lets their last push expire), and
+    /// the next stored evaluation forgets them. Returns how many alerts went.
+    pub fn hand_over(&mut self, shard: Shard, metrics: &Metrics) -> usize {
+        let theirs = |labels: &crate::labels::Labels| labels.get("tenant").is_some_and(|t| !shard.owns(t));
+        self.exported.retain(|s| {
+            let keep = !s.tenant().is_some_and(|t| !shard.owns(t));
+            if !keep {
+                metrics.remove_check_value(s);
+            }
+            keep
+        });
+        self.alerts.remove_where(theirs)
     }
 
     /// Remove every series of this rule (the rule went away).
@@ -89,10 +108,12 @@ impl GroupTask {
     /// A task for `group`, taking the rules' states out of `carried` (by rule name).
     pub fn new(group: Group, source: Source, shared: Arc<Shared>, carried: &mut HashMap<String, RuleState>) -> Self {
         let rules = group.rules.iter().map(|r| carried.remove(&r.name).unwrap_or_default()).collect();
-        let tenants = KnownTenants::from_last_seen(shared.store.load_tenants(&group.name).unwrap_or_else(|e| {
+        let mut last_seen = shared.store.load_tenants(&group.name).unwrap_or_else(|e| {
             tracing::error!(group = %group.name, error = %e, "cannot read the group's known tenants; starting without");
             BTreeMap::new()
-        }));
+        });
+        last_seen.retain(|t, _| owned(shared.shard, t));
+        let tenants = KnownTenants::from_last_seen(last_seen);
         GroupTask { group: Arc::new(group), source: Arc::new(source), shared, rules, tenants, evaluation: Bounded::default() }
     }
 
@@ -141,10 +162,11 @@ impl GroupTask {
             None => None,
         };
         let (group, source, shared) = (self.group.clone(), self.source.clone(), self.shared.clone());
+        let shard = shared.shard;
         let span = tracing::info_span!("evaluate", group = %self.group.name);
         // Reading files and statistics are blocking work: keep them off the async workers.
         let work = move || {
-            let env = EvalEnv { baselines: &shared.baselines, store: Some(&shared.store), known_tenants: &known, mode: crate::sources::log::ReadMode::Live };
+            let env = EvalEnv { baselines: &shared.baselines, store: Some(&shared.store), known_tenants: &known, mode: crate::sources::log::ReadMode::Live, shard };
             let result = span.in_scope(|| evaluate_group(&group, &source, &env, now));
             crate::util::memory::release_free_memory();
             result
@@ -201,7 +223,10 @@ impl GroupTask {
         let names: Vec<String> = group.rules.iter().map(|r| r.name.clone()).collect();
         let tenants = self.tenants.to_rows();
         let group_name = group.name.clone();
+        let metrics = shared.metrics.clone();
         let (applied, stored, checkpoint) = tokio::task::spawn_blocking(move || {
+            // The next scrape finds the new values rendered.
+            metrics.refresh_values();
             let records: Vec<RuleRecord<'_>> = names
                 .iter()
                 .zip(&applied)

@@ -25,6 +25,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::shard::Shard;
 use crate::state::Store;
 use crate::util::clock::Clock;
 use crate::util::secret::Secret;
@@ -43,13 +44,15 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub listen: Option<SocketAddr>,
+    /// The shard, overriding `sharding:` (and every reload's).
+    pub shard: Option<Shard>,
     /// The clock everything time-based reads; tests pass a simulated one.
     pub clock: Clock,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { listen: None, clock: Clock::System }
+        RunOptions { listen: None, shard: None, clock: Clock::System }
     }
 }
 
@@ -68,11 +71,17 @@ pub struct Core {
     pub address: SocketAddr,
     /// The one clock: the system's, or a simulated one in tests.
     pub clock: Clock,
+    /// `--shard`, which every configuration loaded takes over its own `sharding:`.
+    pub shard: Option<Shard>,
 }
 
 /// Run the agent until `shutdown` completes, then stop gracefully.
-pub async fn run(config: Config, opts: RunOptions, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(mut config: Config, opts: RunOptions, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let clock = opts.clock;
+    config.shard = opts.shard.or(config.shard);
+    if let Some(shard) = config.shard {
+        tracing::info!(%shard, "sharded: evaluating only the tenants this shard owns");
+    }
     let config_path = config.path.clone();
     let retention = config.retention;
     let prepared = Prepared::new(config).map_err(|d| anyhow::anyhow!("{d}"))?;
@@ -117,6 +126,7 @@ pub async fn run(config: Config, opts: RunOptions, shutdown: impl Future<Output 
         tracker: TaskTracker::new(),
         address,
         clock,
+        shard: opts.shard,
     };
     let ready = Arc::new(AtomicBool::new(false));
     let auth = Arc::new(RwLock::new(None));
@@ -198,7 +208,7 @@ async fn reload(core: &Core, auth: &RwLock<Option<Secret>>, generation: &mut Gen
     let p: PathBuf = path.to_path_buf();
     let prepared =
         tokio::task::spawn_blocking(move || Prepared::load(&p)).await.map_err(|e| e.to_string()).and_then(|r| r.map_err(|d| d.to_string()));
-    let prepared = match prepared {
+    let mut prepared = match prepared {
         Ok(p) => p,
         Err(e) => {
             core.metrics.config_last_reload_successful.set(0);
@@ -210,6 +220,7 @@ async fn reload(core: &Core, auth: &RwLock<Option<Secret>>, generation: &mut Gen
             return Err(e);
         }
     };
+    prepared.config.shard = core.shard.or(prepared.config.shard);
     if prepared.config.storage_path.join(crate::state::STATE_FILE) != core.store.path() {
         tracing::warn!("storage.path changed; the new path is used after a restart");
     }

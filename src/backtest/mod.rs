@@ -121,7 +121,7 @@ pub fn replay(prepared: &Prepared, opts: &Options, store: &Store, observe: &mut 
         let group = &groups[gi];
         let source = config.sources.get(&group.source).ok_or_else(|| format!("group `{}`: unknown source", group.name))?;
         let known = tenants[gi].known(now, group.forget_tenants_after);
-        let env = EvalEnv { baselines: &prepared.baselines, store: Some(&store), known_tenants: &known, mode: crate::sources::log::ReadMode::Replay };
+        let env = EvalEnv { baselines: &prepared.baselines, store: Some(&store), known_tenants: &known, mode: crate::sources::log::ReadMode::Replay, shard: config.shard };
         let result = evaluate_group(group, source, &env, now);
         evaluations += 1;
         read.0 += result.files_read;

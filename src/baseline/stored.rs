@@ -38,6 +38,8 @@ pub struct StoredCx<'a> {
     pub source: &'a Source,
     pub group: &'a Group,
     pub memo: &'a ReadMemo,
+    /// The tenants this agent owns: a period is read for them only.
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// A tenant's baseline, and until when it is still being learned.
@@ -73,7 +75,7 @@ fn tenant_rows(cx: &StoredCx<'_>, tenant: Option<&str>, start: DateTime<Utc>, en
     let key = (start.timestamp_millis(), end.timestamp_millis());
     let mut memo = cx.memo.borrow_mut();
     let sample = memo.entry(key).or_insert_with(|| {
-        cx.source.sample_period(&cx.group.columns(), Window { start, end }, cx.group.per_tenant).map_err(|e| e.to_string())
+        cx.source.sample_period(&cx.group.columns(), Window { start, end }, cx.group.per_tenant, cx.shard).map_err(|e| e.to_string())
     });
     let sample = sample.as_ref().map_err(|e| e.clone())?;
     let frame = sample.partitions.iter().find(|p| p.tenant.as_deref() == tenant).map(|p| p.frame.clone());

@@ -163,7 +163,7 @@ fn try_pin(args: &BaselinePinArgs) -> Result<String, String> {
     let source = c.sources.get(&group.source).expect("validated: group names a source");
     let store = open_store_for_writing(&c.storage_path)?;
     let memo = ReadMemo::default();
-    let cx = StoredCx { store: &store, source, group, memo: &memo };
+    let cx = StoredCx { store: &store, source, group, memo: &memo, shard: None };
     let now = Utc::now();
     let (profile, spreads) = stored::build(&cx, rule, tenant, from, to, now)?;
     let rows = profile.rows;

@@ -226,6 +226,10 @@ pub struct RunArgs {
     /// Listen address, overriding `server.listen` (port 0 picks a free port).
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// This agent's shard as index/count (`2/4`: the third of four), overriding
+    /// `sharding:`: it evaluates and exports only the tenants it owns.
+    #[arg(long, env = "MLWATCH_SHARD", value_name = "I/N")]
+    pub shard: Option<crate::shard::Shard>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,7 +17,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    let result = runtime.block_on(agent::run(config, RunOptions { listen: args.listen, ..RunOptions::default() }, agent::signals::shutdown_requested()));
+    let result = runtime.block_on(agent::run(config, RunOptions { listen: args.listen, shard: args.shard, ..RunOptions::default() }, agent::signals::shutdown_requested()));
     // Blocking evaluations still running after the grace period are abandoned.
     runtime.shutdown_timeout(Duration::from_secs(1));
     match result {

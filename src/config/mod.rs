@@ -22,6 +22,7 @@ use crate::alerting::inhibit::InhibitRule;
 use crate::alerting::route::{Route, RouteConfig};
 use crate::baseline::{Baselines, Profile};
 use crate::rules::{RuleSet, SeenNames, raw::RawRuleFile};
+use crate::shard::{Shard, ShardingConfig};
 use crate::sources::{Source, SourceConfig};
 pub use diag::{Diagnostic, Diagnostics};
 use diag::{FileDiag, load_yaml, parse_yaml};
@@ -55,6 +56,9 @@ pub struct RawConfig {
     /// Receivers and their integrations.
     #[serde(default)]
     pub receivers: Vec<Spanned<ReceiverConfig>>,
+    /// This agent's share of the tenants, when several agents split them.
+    #[serde(default)]
+    pub sharding: Option<Spanned<ShardingConfig>>,
 }
 
 /// `server:`
@@ -106,6 +110,8 @@ pub struct Config {
     pub receivers: BTreeMap<String, ReceiverConfig>,
     /// Rule files read.
     pub rule_files: Vec<PathBuf>,
+    /// The tenants this agent owns (`sharding:`); `None`: all of them.
+    pub shard: Option<Shard>,
 }
 
 impl Config {
@@ -161,6 +167,10 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
             DEFAULT_RETENTION
         }),
     };
+
+    let shard = raw.sharding.as_ref().and_then(|s| {
+        Shard::new(s.value.index, s.value.count).map_err(|e| diag.at_value(s, format!("sharding: {e}"))).ok()
+    });
 
     let mut sources = BTreeMap::new();
     for (name, s) in &raw.sources {
@@ -263,6 +273,7 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
         inhibit_rules,
         receivers,
         rule_files,
+        shard,
     })
 }
 

@@ -166,6 +166,13 @@ impl AlertSet {
     pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
         self.alerts.values()
     }
+
+    /// Forget the alerts whose labels match, without a transition; returns how many.
+    pub fn remove_where(&mut self, matches: impl Fn(&Labels) -> bool) -> usize {
+        let before = self.alerts.len();
+        self.alerts.retain(|labels, _| !matches(labels));
+        before - self.alerts.len()
+    }
 }
 
 #[cfg(test)]

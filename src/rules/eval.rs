@@ -23,6 +23,7 @@ use crate::labels::Labels;
 use crate::events::Aggregates;
 use crate::sources::log::{Checkpoint, LogSource, ReadMode};
 use crate::sources::path_template::SkipReason;
+use crate::shard::{Shard, owned};
 use crate::sources::{Partition, Source, SourceMeta, Window};
 use crate::state::{HistoryPoint, SeriesKey, Store};
 
@@ -100,10 +101,17 @@ pub struct EvalEnv<'a> {
     pub known_tenants: &'a BTreeSet<String>,
     /// Live (log sources follow their files) or replayed (read by event time).
     pub mode: ReadMode,
+    /// The tenants this agent owns; `None`: all of them.
+    pub shard: Option<Shard>,
 }
 
 /// Evaluate `group` against the window ending at `now`.
 pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: DateTime<Utc>) -> GroupResult {
+    // A group that is not per tenant has no tenants to split: the first
+    // shard evaluates it, so its alert is sent once, not once per shard.
+    if !group.per_tenant && env.shard.is_some_and(|s| s.index() != 0) {
+        return GroupResult::empty(group);
+    }
     if let Source::Log(log) = source {
         return evaluate_log_group(group, source, log, env, now);
     }
@@ -112,7 +120,7 @@ pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: Da
     // Without a window every row up to now is read: never rows from after
     // `now` (which a backtest's lake holds).
     let read = window.or_else(|| source.has_timestamp().then_some(Window { start: DateTime::<Utc>::MIN_UTC, end: now }));
-    let sample = match source.sample(&group.columns(), read, group.per_tenant) {
+    let sample = match source.sample(&group.columns(), read, group.per_tenant, env.shard) {
         Ok(s) => s,
         Err(e) => {
             let failure = Failure { reason: e.reason(), tenant: None, message: format!("source `{}`: {e}", group.source) };
@@ -131,7 +139,7 @@ pub fn evaluate_group(group: &Group, source: &Source, env: &EvalEnv<'_>, now: Da
     let partitions = with_absent_tenants(sample.partitions, group.per_tenant, env.known_tenants, &sample.failed);
     let memo = ReadMemo::default();
     let shared = SharedChecks::default();
-    let input = RuleInput { group, source, partitions: &partitions, window, now, memo: &memo, events: None, shared: &shared };
+    let input = RuleInput { group, source, partitions: &partitions, window, now, memo: &memo, events: None, shared: &shared, shard: env.shard };
     GroupResult {
         rows_read,
         files_read: sample.files_read,
@@ -176,7 +184,7 @@ fn evaluate_log_group(group: &Group, source: &Source, log: &LogSource, env: &Eva
     let window = group.window.map(|w| Window::ending_at(now, w));
     let lo = window.map_or(i64::MIN, |w| (w.start.timestamp_millis() + bucket_ms - 1).div_euclid(bucket_ms));
     let mut parts: Vec<Partition> = Vec::new();
-    for (tenant, seen) in agg.tenants(hi) {
+    for (tenant, seen) in agg.tenants(hi).into_iter().filter(|(t, _)| owned(env.shard, t)) {
         let rows = agg.traffic(&tenant).map_or(0, |c| c.sum(lo, hi)[0]);
         let meta = SourceMeta {
             files: read.files_read,
@@ -209,7 +217,7 @@ fn evaluate_log_group(group: &Group, source: &Source, log: &LogSource, env: &Eva
     let partitions = with_absent_tenants(parts, group.per_tenant, env.known_tenants, &[]);
     let memo = ReadMemo::default();
     let shared = SharedChecks::default();
-    let input = RuleInput { group, source, partitions: &partitions, window, now, memo: &memo, events: Some(agg), shared: &shared };
+    let input = RuleInput { group, source, partitions: &partitions, window, now, memo: &memo, events: Some(agg), shared: &shared, shard: env.shard };
     let rules = evaluate_rules(&input, env, &[], started.elapsed());
     GroupResult {
         rows_read: read.lines,
@@ -224,6 +232,20 @@ fn evaluate_log_group(group: &Group, source: &Source, log: &LogSource, env: &Eva
 }
 
 impl GroupResult {
+    /// Nothing read, nothing evaluated.
+    fn empty(group: &Group) -> GroupResult {
+        GroupResult {
+            rows_read: 0,
+            files_read: 0,
+            files_skipped: Vec::new(),
+            tenants_seen: Vec::new(),
+            rules: group.rules.iter().map(|_| RuleResult { series: vec![], failures: vec![], learning: BTreeMap::new(), duration: Duration::ZERO }).collect(),
+            lines_rejected: Vec::new(),
+            bucket_bytes: None,
+            checkpoint: None,
+        }
+    }
+
     /// Every rule failed the same way (its source could not be read).
     fn failed(group: &Group, failure: Failure, took: Duration) -> GroupResult {
         GroupResult {
@@ -304,6 +326,8 @@ struct RuleInput<'a> {
     shared: &'a SharedChecks,
     /// A log source's buckets.
     events: Option<&'a Aggregates>,
+    /// The tenants this agent owns (side reads and baselines read only theirs).
+    shard: Option<Shard>,
 }
 
 /// The rule's baseline for `tenant`: a profile file, or one built into the state file.
@@ -311,7 +335,7 @@ fn resolve_baseline(rule: &Rule, input: &RuleInput<'_>, env: &EvalEnv<'_>, tenan
     let Some(spec) = &rule.baseline else { return Ok(None) };
     if spec.is_stored() {
         let store = env.store.ok_or("a `reference` or `learn` baseline needs the agent's state")?;
-        let cx = StoredCx { store, source: input.source, group: input.group, memo: input.memo };
+        let cx = StoredCx { store, source: input.source, group: input.group, memo: input.memo, shard: input.shard };
         return env.baselines.stored(&cx, rule, tenant, input.now).map(Some);
     }
     let baseline = env.baselines.get(spec, rule.check.kind(), tenant)?;
@@ -353,7 +377,7 @@ fn read_sides(rule: &Rule, input: &RuleInput<'_>) -> Result<Vec<SideRows>, Failu
             SideRead::PreviousWindow => {
                 let w = input.window.expect("validated: a previous window needs the group's window");
                 let previous = Window { start: w.start - (w.end - w.start), end: w.start };
-                (input.group.source.as_str(), side.source.sample_period(&rule.check.kind().columns(), previous, by_tenant))
+                (input.group.source.as_str(), side.source.sample_period(&rule.check.kind().columns(), previous, by_tenant, input.shard))
             }
             SideRead::Source { name, columns } => {
                 let window = match (side.source.has_timestamp(), input.window) {
@@ -361,7 +385,7 @@ fn read_sides(rule: &Rule, input: &RuleInput<'_>) -> Result<Vec<SideRows>, Failu
                     (true, Some(w)) => Some(w),
                     (true, None) => Some(Window { start: DateTime::<Utc>::MIN_UTC, end: input.now }),
                 };
-                (name.as_str(), side.source.sample(columns, window, by_tenant))
+                (name.as_str(), side.source.sample(columns, window, by_tenant, input.shard))
             }
         };
         let failed = |e: &dyn std::fmt::Display, reason| Failure { reason, tenant: None, message: format!("source `{name}` (read by the check): {e}") };

@@ -15,6 +15,7 @@ use super::read::{FileFormat, read_file};
 use super::read_cache::{FileStamp, Files, ReadCache};
 use super::window::{TimestampUnit, Window, select_window};
 use super::{Partition, Sample, SourceError, SourceMeta};
+use crate::shard::{Shard, owned};
 
 /// A source of files, as written in `mlwatch.yaml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -141,13 +142,15 @@ impl FileSource {
     /// tenant when `by_tenant` (else one partition). No files is no rows, not
     /// an error: the caller decides what an empty window means. A file that
     /// cannot be read fails its tenant only (when the path names tenants).
+    /// With `shard`, only its tenants are read (by path) or kept (by column).
     /// With `cached`, files unchanged since the last cached read are reused.
-    pub fn sample(&self, columns: &[String], window: Option<Window>, by_tenant: bool, cached: bool) -> Result<Sample, SourceError> {
+    pub fn sample(&self, columns: &[String], window: Option<Window>, by_tenant: bool, shard: Option<Shard>, cached: bool) -> Result<Sample, SourceError> {
         let range = window.map(|w| (w.start, w.end.checked_add_signed(self.lateness).unwrap_or(w.end)));
         let Discovered { mut files, mut skipped } = self
             .template
             .discover(range, self.follow_symlinks)
             .map_err(|e| SourceError::Discover { pattern: self.template.as_str().to_string(), message: e.to_string() })?;
+        files.retain(|m| m.tenant.as_deref().is_none_or(|t| owned(shard, t)));
         self.hold_unsettled(&mut files, &mut skipped);
         self.log_skipped(&skipped);
         // A schema check reads every column (`*`).
@@ -236,7 +239,9 @@ impl FileSource {
         let mut parts = Vec::new();
         for (tenant, (df, meta)) in frames {
             match (&self.tenant_column, by_tenant) {
-                (Some(col), true) => parts.extend(split_by_column(&df, col, self.timestamp.as_deref(), &meta)?),
+                (Some(col), true) => parts.extend(
+                    split_by_column(&df, col, self.timestamp.as_deref(), &meta)?.into_iter().filter(|p| p.tenant.as_deref().is_none_or(|t| owned(shard, t))),
+                ),
                 _ => parts.push(Partition { tenant, frame: df, meta }),
             }
         }
@@ -374,10 +379,10 @@ mod tests {
             std::fs::write(dir.path().join(t).join("b.csv"), "x\n10\n").unwrap();
         }
         let s = source(dir.path(), "path: '{tenant}/*.csv'");
-        let parts = s.sample(&["x".into()], None, true, true).unwrap().partitions;
+        let parts = s.sample(&["x".into()], None, true, None, true).unwrap().partitions;
         let got: Vec<(String, usize)> = parts.iter().map(|p| (p.tenant.clone().unwrap(), p.frame.height())).collect();
         assert_eq!(got, [("acme".to_string(), 3), ("globex".to_string(), 2)]);
-        let all = s.sample(&["x".into()], None, false, true).unwrap().partitions;
+        let all = s.sample(&["x".into()], None, false, None, true).unwrap().partitions;
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].frame.height(), 5);
     }
@@ -391,11 +396,35 @@ mod tests {
         }
         std::fs::write(dir.path().join("d.csv"), body).unwrap();
         let s = source(dir.path(), "{path: d.csv, tenant: tenant, max_rows: 10, seed: 7}");
-        let p1 = s.sample(&["x".into()], None, true, true).unwrap().partitions;
-        let p2 = s.sample(&["x".into()], None, true, true).unwrap().partitions;
+        let p1 = s.sample(&["x".into()], None, true, None, true).unwrap().partitions;
+        let p2 = s.sample(&["x".into()], None, true, None, true).unwrap().partitions;
         assert_eq!(p1.len(), 2);
         assert_eq!(p1[0].frame.height(), 10);
         assert!(p1[0].frame.equals(&p2[0].frame));
+    }
+
+    #[test]
+    fn a_shard_reads_only_its_tenants_by_path_and_by_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut body = String::from("tenant,x\n");
+        for t in 0..20 {
+            std::fs::create_dir_all(dir.path().join(format!("t{t}"))).unwrap();
+            std::fs::write(dir.path().join(format!("t{t}/a.csv")), "x\n1\n").unwrap();
+            body.push_str(&format!("t{t},1\n"));
+        }
+        std::fs::write(dir.path().join("all.csv"), body).unwrap();
+        let shard: Shard = "1/3".parse().unwrap();
+        let mine: Vec<String> = (0..20).map(|t| format!("t{t}")).filter(|t| shard.owns(t)).collect();
+        let by_path = source(dir.path(), "path: '{tenant}/a.csv'");
+        let sample = by_path.sample(&["x".into()], None, true, Some(shard), true).unwrap();
+        let got: Vec<String> = sample.partitions.iter().map(|p| p.tenant.clone().unwrap()).collect();
+        let mut want = mine.clone();
+        want.sort();
+        assert_eq!(got, want);
+        assert_eq!(sample.files_read as usize, mine.len(), "the other shards' files are not opened");
+        let by_column = source(dir.path(), "{path: all.csv, tenant: tenant}");
+        let got: Vec<String> = by_column.sample(&["x".into()], None, true, Some(shard), true).unwrap().partitions.iter().map(|p| p.tenant.clone().unwrap()).collect();
+        assert_eq!(got, want);
     }
 
     #[test]
@@ -407,14 +436,14 @@ mod tests {
         }
         std::fs::write(dir.path().join("globex/b.parquet"), b"PAR1 caught mid-write").unwrap();
         let s = source(dir.path(), "path: '{tenant}/*'");
-        let sample = s.sample(&["x".into()], None, true, true).unwrap();
+        let sample = s.sample(&["x".into()], None, true, None, true).unwrap();
         let tenants: Vec<_> = sample.partitions.iter().map(|p| p.tenant.clone().unwrap()).collect();
         assert_eq!(tenants, ["acme"], "globex is not judged on half its files");
         assert_eq!(sample.failed.len(), 1);
         assert_eq!(sample.failed[0].0, "globex");
         assert!(sample.failed[0].1.to_string().contains("b.parquet"), "{}", sample.failed[0].1);
         // Not split by tenant, the group's one read fails, named.
-        assert!(s.sample(&["x".into()], None, false, true).unwrap_err().to_string().contains("b.parquet"));
+        assert!(s.sample(&["x".into()], None, false, None, true).unwrap_err().to_string().contains("b.parquet"));
     }
 
     #[test]
@@ -426,7 +455,7 @@ mod tests {
         std::fs::copy(types, dir.path().join("a.parquet")).unwrap();
         std::fs::write(dir.path().join("b.csv"), "cat,dec,u8\nweb,3,7\n").unwrap();
         let s = source(dir.path(), "path: '*'");
-        let frame = &s.sample(&["cat".into(), "dec".into(), "u8".into()], None, false, true).unwrap().partitions[0].frame;
+        let frame = &s.sample(&["cat".into(), "dec".into(), "u8".into()], None, false, None, true).unwrap().partitions[0].frame;
         assert_eq!(frame.height(), 41);
         let dtypes: Vec<String> = frame.dtypes().iter().map(|d| d.to_string()).collect();
         assert_eq!(dtypes, ["str", "f64", "f64"]);
@@ -442,19 +471,19 @@ mod tests {
         let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
         std::fs::File::options().write(true).open(dir.path().join("acme/a.csv")).unwrap().set_modified(an_hour_ago).unwrap();
         let s = source(dir.path(), "{path: '{tenant}/*.csv', settle_time: 10m}");
-        let sample = s.sample(&["x".into()], None, true, true).unwrap();
+        let sample = s.sample(&["x".into()], None, true, None, true).unwrap();
         let tenants: Vec<_> = sample.partitions.iter().map(|p| p.tenant.clone().unwrap()).collect();
         assert_eq!(tenants, ["acme"], "globex's file was modified just now");
         assert_eq!(sample.skipped, [SkipReason::Settling]);
         std::fs::File::options().write(true).open(dir.path().join("globex/a.csv")).unwrap().set_modified(an_hour_ago).unwrap();
-        assert_eq!(s.sample(&["x".into()], None, true, true).unwrap().partitions.len(), 2);
+        assert_eq!(s.sample(&["x".into()], None, true, None, true).unwrap().partitions.len(), 2);
     }
 
     #[test]
     fn no_matching_files_is_no_rows_not_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let s = source(dir.path(), "path: 'missing/*.parquet'");
-        let sample = s.sample(&["x".into()], None, false, true).unwrap();
+        let sample = s.sample(&["x".into()], None, false, None, true).unwrap();
         assert!(sample.partitions.is_empty());
         assert_eq!(sample.files_read, 0);
     }
@@ -470,13 +499,13 @@ mod tests {
         }
         let s = source(dir.path(), "{path: '{tenant}/dt={date}/*.csv', timestamp: ts}");
         let end = DateTime::parse_from_rfc3339("2026-11-20T11:00:00Z").unwrap().with_timezone(&Utc);
-        let sample = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(3600))), true, true).unwrap();
+        let sample = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(3600))), true, None, true).unwrap();
         assert_eq!(sample.files_read, 1, "only dt=2026-11-20 of 60 partitions is opened");
-        let again = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(1800))), true, true).unwrap();
+        let again = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(1800))), true, None, true).unwrap();
         assert_eq!((again.files_read, again.partitions[0].meta.files), (0, 1), "an unchanged file is not parsed again");
         let p = dir.path().join("acme/dt=2026-11-20/a.csv");
         std::fs::write(&p, "ts,x\n2026-11-20T10:45:00Z,1\n2026-11-20T10:50:00Z,2\n").unwrap();
-        let changed = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(3600))), true, true).unwrap();
+        let changed = s.sample(&["x".into()], Some(Window::ending_at(end, std::time::Duration::from_secs(3600))), true, None, true).unwrap();
         assert_eq!((changed.files_read, changed.partitions[0].frame.height()), (1, 2), "a changed file is read again");
         let p = &sample.partitions[0];
         assert_eq!((p.frame.height(), p.meta.rows, p.meta.files), (1, 1, 1));

@@ -15,6 +15,8 @@ use chrono::{DateTime, Utc};
 use polars::prelude::{DataFrame, PolarsError};
 use serde::Deserialize;
 
+use crate::shard::Shard;
+
 pub use file::{FileSource, FileSourceConfig};
 pub use log::{LogSource, LogSourceConfig};
 pub use window::Window;
@@ -70,20 +72,21 @@ impl Source {
         }
     }
 
-    /// The rows in `window` (all rows when `None`), reading only `columns`.
+    /// The rows in `window` (all rows when `None`), reading only `columns`,
+    /// of the tenants `shard` owns (all without one).
     /// Files unchanged since the last read are reused (an evaluation's read).
-    pub fn sample(&self, columns: &[String], window: Option<Window>, by_tenant: bool) -> Result<Sample, SourceError> {
+    pub fn sample(&self, columns: &[String], window: Option<Window>, by_tenant: bool, shard: Option<Shard>) -> Result<Sample, SourceError> {
         match self {
-            Source::File(s) => s.sample(columns, window, by_tenant, true),
+            Source::File(s) => s.sample(columns, window, by_tenant, shard, true),
             Source::Log(_) => Err(SourceError::NoTable),
         }
     }
 
     /// Like [`Source::sample`], for a one-off period (a baseline): nothing is
     /// kept, so the evaluation's reads stay cached.
-    pub fn sample_period(&self, columns: &[String], window: Window, by_tenant: bool) -> Result<Sample, SourceError> {
+    pub fn sample_period(&self, columns: &[String], window: Window, by_tenant: bool, shard: Option<Shard>) -> Result<Sample, SourceError> {
         match self {
-            Source::File(s) => s.sample(columns, Some(window), by_tenant, false),
+            Source::File(s) => s.sample(columns, Some(window), by_tenant, shard, false),
             Source::Log(_) => Err(SourceError::NoTable),
         }
     }

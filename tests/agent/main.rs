@@ -18,6 +18,7 @@ mod pages;
 mod prometheus;
 mod reload;
 mod restart;
+mod shards;
 mod silences;
 
 use support::{mlwatch, write_csv};

@@ -162,7 +162,7 @@ fn side_tables_are_read_per_tenant_in_the_window_or_shared_when_they_name_no_ten
     );
     let prepared = mlwatch::agent::Prepared::load(&root.join("mlwatch.yaml")).unwrap();
     let known = Default::default();
-    let env = EvalEnv { baselines: &prepared.baselines, store: None, known_tenants: &known, mode: mlwatch::sources::log::ReadMode::Replay };
+    let env = EvalEnv { baselines: &prepared.baselines, store: None, known_tenants: &known, mode: mlwatch::sources::log::ReadMode::Replay, shard: None };
     let group = &prepared.config.rules.groups[0];
     let result = evaluate_group(group, &prepared.config.sources["lists"], &env, now);
     let rule = &result.rules[0];

@@ -137,7 +137,7 @@ fn burn_rates_and_budgets_match_the_independent_computation() {
     let source = &prepared.config.sources["api"];
     let known = Default::default();
     let store = mlwatch::state::Store::in_memory();
-    let env = EvalEnv { baselines: &prepared.baselines, store: Some(&store), known_tenants: &known, mode: mlwatch::sources::log::ReadMode::Replay };
+    let env = EvalEnv { baselines: &prepared.baselines, store: Some(&store), known_tenants: &known, mode: mlwatch::sources::log::ReadMode::Replay, shard: None };
     let close = |got: f64, want: f64, what: &str| assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "{what}: {got} vs {want}");
     let points = expected()["points"].as_array().unwrap().clone();
     assert!(points.len() >= 15);
