@@ -68,6 +68,7 @@ fn every_key_of_the_config_rule_and_test_files_is_documented() {
         missing::<crate::shard::ShardingConfig>("configuration.md"),
         missing::<FileSourceConfig>("configuration.md"),
         missing::<LogSourceConfig>("configuration.md"),
+        missing::<crate::sources::remote::ObjectStoreConfig>("configuration.md"),
         missing::<RouteConfig>("alerting.md"),
         missing::<InhibitRule>("alerting.md"),
         missing::<ReceiverConfig>("alerting.md"),

@@ -1,7 +1,7 @@
 //! The `file` source: Parquet, CSV and JSON-lines files found by a path template.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use polars::prelude::*;
@@ -11,7 +11,8 @@ use serde::Deserialize;
 use chrono::{DateTime, Utc};
 
 use super::path_template::{Discovered, Matched, PathTemplate, SkipReason, Skipped};
-use super::read::{FileFormat, read_file};
+use super::read::{FileFormat, ReadError, read_bytes, read_file};
+use super::remote::{ObjectStoreConfig, Remote, is_url};
 use super::read_cache::{FileStamp, Files, ReadCache};
 use super::window::{TimestampUnit, Window, select_window};
 use super::{Partition, Sample, SourceError, SourceMeta};
@@ -21,7 +22,8 @@ use crate::shard::{Shard, owned};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSourceConfig {
-    /// Path or glob, relative to the config file. `{tenant}` marks the path part
+    /// Path or glob, relative to the config file, or a URL of object storage
+    /// (`s3://bucket/...`, `gs://`, `az://`). `{tenant}` marks the path part
     /// that names the tenant; date parts (`{date}`, `{year}`, `{month}`, `{day}`,
     /// `{hour}`, `{date:%Y/%m/%d}`) limit reading to the partitions a window
     /// can touch; other `{name}` placeholders match anything.
@@ -59,6 +61,9 @@ pub struct FileSourceConfig {
     /// whole (to a temporary name, then renamed).
     #[serde(default)]
     pub settle_time: Option<String>,
+    /// How to reach the bucket of an `s3://`, `gs://` or `az://` path.
+    #[serde(default)]
+    pub object_store: Option<ObjectStoreConfig>,
 }
 
 /// The default of `partition_lateness`.
@@ -77,6 +82,8 @@ pub struct FileSource {
     lateness: chrono::Duration,
     follow_symlinks: bool,
     settle_time: std::time::Duration,
+    /// The bucket, when `path` is a URL.
+    remote: Option<Arc<Remote>>,
     /// Skipped paths already logged (each is logged once, counted every time).
     reported: Arc<std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>>,
     /// Files of the last read, reused while unchanged (shared by the clones
@@ -85,10 +92,16 @@ pub struct FileSource {
 }
 
 impl FileSourceConfig {
-    /// Check the config; relative paths are taken from `base_dir`. No I/O.
+    /// Check the config; relative paths are taken from `base_dir`. Reads
+    /// only the credential files of `object_store`; makes no request.
     pub fn validate(&self, base_dir: &Path) -> Result<FileSource, String> {
-        let path = crate::util::paths::resolve(base_dir, &self.path);
-        let template = PathTemplate::parse(&path.to_string_lossy()).map_err(|e| format!("path: {e}"))?;
+        let remote = match (is_url(&self.path), &self.object_store) {
+            (true, config) => Some(Arc::new(Remote::new(&self.path, &config.clone().unwrap_or_default(), base_dir)?)),
+            (false, None) => None,
+            (false, Some(_)) => return Err("`object_store` is for a path in object storage (s3://, gs://, az://)".into()),
+        };
+        let path = if remote.is_some() { self.path.clone() } else { crate::util::paths::resolve(base_dir, &self.path).to_string_lossy().into_owned() };
+        let template = PathTemplate::parse(&path).map_err(|e| format!("path: {e}"))?;
         if template.has_tenant() && self.tenant.is_some() {
             return Err("set either a `{tenant}` part in `path` or a `tenant` column, not both".into());
         }
@@ -113,6 +126,7 @@ impl FileSourceConfig {
                 None => std::time::Duration::ZERO,
                 Some(text) => crate::rules::schedule::parse_duration("settle_time", text)?,
             },
+            remote,
             reported: Arc::default(),
             cache: Arc::default(),
         })
@@ -146,12 +160,23 @@ impl FileSource {
     /// With `cached`, files unchanged since the last cached read are reused.
     pub fn sample(&self, columns: &[String], window: Option<Window>, by_tenant: bool, shard: Option<Shard>, cached: bool) -> Result<Sample, SourceError> {
         let range = window.map(|w| (w.start, w.end.checked_add_signed(self.lateness).unwrap_or(w.end)));
-        let Discovered { mut files, mut skipped } = self
-            .template
-            .discover(range, self.follow_symlinks)
-            .map_err(|e| SourceError::Discover { pattern: self.template.as_str().to_string(), message: e.to_string() })?;
+        let discover_failed = |message: String| SourceError::Discover { pattern: self.template.as_str().to_string(), message };
+        let (Discovered { mut files, mut skipped }, objects) = match &self.remote {
+            Some(remote) => {
+                let listed = remote.list(&self.template.globs(range)).map_err(discover_failed)?;
+                let files = listed.iter().filter_map(|o| self.template.matched(&o.url)).collect();
+                let stamps = listed.iter().map(|o| (PathBuf::from(&o.url), FileStamp::of_object(o))).collect();
+                (Discovered { files, skipped: Vec::new() }, stamps)
+            }
+            None => (self.template.discover(range, self.follow_symlinks).map_err(|e| discover_failed(e.to_string()))?, HashMap::new()),
+        };
+        // An object's stamp is its listing's; a file's is asked of the file system.
+        let stamp_of = |path: &Path| match &self.remote {
+            Some(_) => objects.get(path).cloned(),
+            None => FileStamp::of(path),
+        };
         files.retain(|m| m.tenant.as_deref().is_none_or(|t| owned(shard, t)));
-        self.hold_unsettled(&mut files, &mut skipped);
+        self.hold_unsettled(&mut files, &mut skipped, &stamp_of);
         self.log_skipped(&skipped);
         // A schema check reads every column (`*`).
         let every = columns.iter().any(|c| c == crate::checks::quality::ALL_COLUMNS);
@@ -172,7 +197,7 @@ impl FileSource {
             if tenant.as_ref().is_some_and(|t| failed.contains_key(t)) {
                 continue;
             }
-            let stamp = FileStamp::of(&path);
+            let stamp = stamp_of(&path);
             let frame = match (kept.remove(&path), &stamp) {
                 (Some((was, df)), Some(now)) if was == *now => {
                     read.insert(path.clone(), (was, df.clone()));
@@ -180,7 +205,7 @@ impl FileSource {
                 }
                 _ => {
                     files_read += 1;
-                    read_file(&path, self.format, (!every).then_some(&wanted[..])).inspect(|df| {
+                    self.read(&path, (!every).then_some(&wanted[..])).inspect(|df| {
                         if let Some(stamp) = stamp.clone() {
                             read.insert(path.clone(), (stamp, df.clone()));
                         }
@@ -253,16 +278,28 @@ impl FileSource {
         Ok(Sample { partitions: parts, files_read, failed: failed_tenants, skipped: skipped.iter().map(|s| s.reason).collect() })
     }
 
+    /// `columns` (all when `None`) of one file or object.
+    fn read(&self, path: &Path, columns: Option<&[String]>) -> Result<DataFrame, ReadError> {
+        match &self.remote {
+            None => read_file(path, self.format, columns),
+            Some(remote) => {
+                let url = path.to_string_lossy();
+                let bytes = remote.get(&url).map_err(|e| ReadError::Open { path: path.to_path_buf(), source: std::io::Error::other(e) })?;
+                read_bytes(path, self.format, columns, bytes)
+            }
+        }
+    }
+
     /// Move files modified within `settle_time` (still being written) from
     /// `files` to `skipped`.
-    fn hold_unsettled(&self, files: &mut Vec<Matched>, skipped: &mut Vec<Skipped>) {
+    fn hold_unsettled(&self, files: &mut Vec<Matched>, skipped: &mut Vec<Skipped>, stamp_of: &dyn Fn(&Path) -> Option<FileStamp>) {
         if self.settle_time.is_zero() {
             return;
         }
         // Real time, whatever clock the evaluation runs on: mtimes are real.
         let settled_before = std::time::SystemTime::now() - self.settle_time;
         files.retain(|m| {
-            let settled = FileStamp::of(&m.path).and_then(|s| s.modified).is_none_or(|t| t <= settled_before);
+            let settled = stamp_of(&m.path).and_then(|s| s.modified).is_none_or(|t| t <= settled_before);
             if !settled {
                 skipped.push(Skipped { path: m.path.clone(), reason: SkipReason::Settling });
             }

@@ -7,6 +7,7 @@ pub mod path_template;
 mod polars_text;
 pub mod read;
 mod read_cache;
+pub mod remote;
 pub mod window;
 
 use std::path::Path;

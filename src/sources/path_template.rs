@@ -332,6 +332,15 @@ impl PathTemplate {
         Some(Utc.from_utc_datetime(&date.and_hms_opt(hour, 0, 0)?))
     }
 
+    /// An object of a bucket (a URL) that a listing of [`PathTemplate::globs`]
+    /// found, with its tenant; `None` when the template does not match it
+    /// after all (a glob is looser than the template's placeholders).
+    pub fn matched(&self, url: &str) -> Option<Matched> {
+        let caps = self.matcher.captures(url)?;
+        let tenant = self.has_tenant.then(|| caps.name("tenant").map(|m| m.as_str().to_string())).flatten();
+        Some(Matched { path: PathBuf::from(url), tenant })
+    }
+
     fn tenant_of(&self, path: &Path) -> Option<String> {
         let text = path.to_str()?;
         self.matcher.captures(text).and_then(|c| c.name("tenant")).map(|m| m.as_str().to_string())

@@ -130,27 +130,42 @@ pub fn read_file_with(path: &Path, format: Option<FileFormat>, columns: Option<&
         .or_else(|| FileFormat::from_path(path))
         .ok_or_else(|| ReadError::UnknownFormat { path: path.to_path_buf() })?;
     let open = || crate::util::fs::open_regular(path).map_err(|source| ReadError::Open { path: path.to_path_buf(), source });
-    let parse_copy = || {
-        let mut bytes = Vec::new();
-        open()?.read_to_end(&mut bytes).map_err(|source| ReadError::Open { path: path.to_path_buf(), source })?;
-        if format == FileFormat::Jsonl {
-            check_json_lines(path, bytes.as_slice())?;
-            tidy_json_lines(&mut bytes);
+    guarded(path, format, || match access {
+        Access::Copied => {
+            let mut bytes = Vec::new();
+            open()?.read_to_end(&mut bytes).map_err(|source| ReadError::Open { path: path.to_path_buf(), source })?;
+            parse_bytes(path, format, columns, bytes)
         }
-        parse(path, format, columns, || Ok(Cursor::new(bytes.as_slice())))
-    };
-    // A file the reader cannot cope with must fail alone, not take the
-    // evaluation (or the command) down with it.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match access {
-        Access::Copied => parse_copy(),
         Access::Mapped => {
             if format == FileFormat::Jsonl {
                 check_json_lines(path, open()?)?;
             }
             parse(path, format, columns, open)
         }
-    }))
-    .unwrap_or_else(|panic| {
+    })
+}
+
+/// Read `columns` (all when `None`) of a file already in memory (an
+/// object fetched from a bucket); `path` names it in errors.
+pub fn read_bytes(path: &Path, format: Option<FileFormat>, columns: Option<&[String]>, bytes: Vec<u8>) -> Result<DataFrame, ReadError> {
+    let format = format
+        .or_else(|| FileFormat::from_path(path))
+        .ok_or_else(|| ReadError::UnknownFormat { path: path.to_path_buf() })?;
+    guarded(path, format, || parse_bytes(path, format, columns, bytes))
+}
+
+fn parse_bytes(path: &Path, format: FileFormat, columns: Option<&[String]>, mut bytes: Vec<u8>) -> Result<DataFrame, ReadError> {
+    if format == FileFormat::Jsonl {
+        check_json_lines(path, bytes.as_slice())?;
+        tidy_json_lines(&mut bytes);
+    }
+    parse(path, format, columns, || Ok(Cursor::new(bytes.as_slice())))
+}
+
+/// A file the reader cannot cope with must fail alone, not take the
+/// evaluation (or the command) down with it: its panic becomes its error.
+fn guarded(path: &Path, format: FileFormat, read: impl FnOnce() -> Result<DataFrame, ReadError>) -> Result<DataFrame, ReadError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())

@@ -19,12 +19,19 @@ use polars::prelude::DataFrame;
 pub struct FileStamp {
     pub modified: Option<SystemTime>,
     pub len: u64,
+    /// An object's entity tag: a rewrite within the same second with the
+    /// same length is still a change.
+    pub tag: Option<String>,
 }
 
 impl FileStamp {
     pub fn of(path: &Path) -> Option<FileStamp> {
         let m = std::fs::metadata(path).ok()?;
-        Some(FileStamp { modified: m.modified().ok(), len: m.len() })
+        Some(FileStamp { modified: m.modified().ok(), len: m.len(), tag: None })
+    }
+
+    pub fn of_object(o: &super::remote::Listed) -> FileStamp {
+        FileStamp { modified: Some(o.modified.into()), len: o.size, tag: o.e_tag.clone() }
     }
 }
 

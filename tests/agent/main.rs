@@ -14,6 +14,7 @@ mod delivery;
 mod email;
 mod faults;
 mod logs;
+mod object_store;
 mod pages;
 mod prometheus;
 mod reload;

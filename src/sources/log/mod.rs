@@ -10,6 +10,7 @@
 //! buckets before its time.
 
 pub mod checkpoint;
+mod files;
 pub mod line;
 pub mod tail;
 
@@ -23,8 +24,10 @@ use serde::Deserialize;
 
 pub use checkpoint::Checkpoint;
 use checkpoint::FileCursor;
+use files::LogFile;
 use line::{FieldSpec, LineFormat, Rejected};
 
+use super::remote::{ObjectStoreConfig, Remote, is_url};
 use super::window::TimestampUnit;
 use crate::events::{Aggregates, Event, Sli};
 use crate::rules::expr::Val;
@@ -36,6 +39,7 @@ use crate::state::Store;
 pub struct LogSourceConfig {
     /// Glob of the files to follow, relative to the config file; include the
     /// rotated names (`logs/api.log*`). Compressed rotations are not read.
+    /// Or a glob of objects (`s3://bucket/logs/api/*.jsonl`, `gs://`, `az://`).
     pub path: String,
     /// Key of each line's event time: RFC 3339, or a number in `timestamp_unit`.
     pub timestamp: String,
@@ -65,6 +69,9 @@ pub struct LogSourceConfig {
     /// Longest line read; longer ones are skipped and counted (`too_long`). Default 1 MiB.
     #[serde(default)]
     pub max_line_bytes: Option<usize>,
+    /// How to reach the bucket of an `s3://`, `gs://` or `az://` path.
+    #[serde(default)]
+    pub object_store: Option<ObjectStoreConfig>,
 }
 
 pub const DEFAULT_MAX_TENANTS: usize = 1000;
@@ -80,6 +87,8 @@ pub const LATENCY_KEPT: Duration = Duration::from_secs(24 * 3600);
 #[derive(Debug, Clone)]
 pub struct LogSource {
     pattern: PathBuf,
+    /// The bucket, when `path` is a URL.
+    remote: Option<Arc<Remote>>,
     format: LineFormat,
     max_line: usize,
     forget_after_ms: i64,
@@ -138,7 +147,12 @@ impl LogSourceConfig {
         if max_tenants == 0 || max_line < 64 {
             return Err("max_tenants must be at least 1 and max_line_bytes at least 64".into());
         }
-        let pattern = crate::util::paths::resolve(base_dir, &self.path);
+        let remote = match (is_url(&self.path), &self.object_store) {
+            (true, config) => Some(Arc::new(Remote::new(&self.path, &config.clone().unwrap_or_default(), base_dir)?)),
+            (false, None) => None,
+            (false, Some(_)) => return Err("`object_store` is for a path in object storage (s3://, gs://, az://)".into()),
+        };
+        let pattern = if remote.is_some() { PathBuf::from(&self.path) } else { crate::util::paths::resolve(base_dir, &self.path) };
         glob::Pattern::new(&pattern.to_string_lossy()).map_err(|e| format!("path: invalid glob `{}`: {e}", self.path))?;
         let format = LineFormat {
             timestamp: self.timestamp.clone(),
@@ -149,6 +163,7 @@ impl LogSourceConfig {
         let bucket_ms = bucket.as_millis() as i64;
         Ok(LogSource {
             pattern,
+            remote,
             format,
             max_line,
             forget_after_ms: forget.as_millis().min(i64::MAX as u128) as i64,
@@ -281,35 +296,44 @@ impl LogSource {
             }
         };
         let field_names: Vec<&str> = self.format.fields.iter().map(|f| f.name.as_str()).collect();
-        for path in files {
-            let mut file = match crate::util::fs::open_regular(&path) {
+        // How far each path was read: an object read to its end needs no request.
+        let reached: std::collections::HashMap<String, u64> = state.cursors.values().map(|c| (c.path.clone(), c.offset)).collect();
+        for found in files {
+            let path = found.name();
+            if follow && found.listed_size().is_some_and(|size| reached.get(&path).is_some_and(|&at| at >= size)) {
+                if let Some(c) = state.cursors.values_mut().find(|c| c.path == path) {
+                    c.seen_ms = now.timestamp_millis();
+                }
+                continue;
+            }
+            let mut file = match found.open(self.remote.as_ref()) {
                 Ok(f) => f,
                 Err(e) => {
-                    read.failed.push(format!("{}: {e}", path.display()));
+                    read.failed.push(format!("{path}: {e}"));
                     continue;
                 }
             };
-            let fp = match tail::fingerprint(&mut file) {
+            let fp = match file.fingerprint() {
                 Ok(Some(fp)) => fp,
                 Ok(None) => continue, // too short to identify yet: read once it has a line
                 Err(e) => {
-                    read.failed.push(format!("{}: {e}", path.display()));
+                    read.failed.push(format!("{path}: {e}"));
                     continue;
                 }
             };
-            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let len = file.len();
             let mut cursor = if follow { state.cursors.get(&fp).cloned().unwrap_or_default() } else { FileCursor::default() };
             if cursor.offset > len {
-                tracing::warn!(file = %path.display(), "file is shorter than the offset read: truncated and rewritten; reading it from the start");
+                tracing::warn!(file = %path, "file is shorter than the offset read: truncated and rewritten; reading it from the start");
                 cursor = FileCursor::default();
             }
-            cursor.path = path.display().to_string();
+            cursor.path = path.clone();
             cursor.seen_ms = now.timestamp_millis();
             if cursor.offset < len {
                 read.files_read += 1;
                 let mut line_no = cursor.lines;
                 let aggregates = &mut state.aggregates;
-                let result = tail::read_lines(&mut file, cursor.offset, self.max_line, |bytes| {
+                let result = file.read_lines(cursor.offset, self.max_line, |bytes| {
                     line_no += 1;
                     if bytes.iter().all(u8::is_ascii_whitespace) {
                         return;
@@ -325,7 +349,7 @@ impl LogSource {
                                 read.refused_tenants.insert(p.tenant.into_owned());
                             }
                             if read.example.is_none() {
-                                read.example = Some(format!("{}:{line_no}: {}", path.display(), reason.as_str()));
+                                read.example = Some(format!("{path}:{line_no}: {}", reason.as_str()));
                             }
                         }
                     }
@@ -334,14 +358,14 @@ impl LogSource {
                     Ok(t) => {
                         if t.too_long > 0 {
                             *read.rejected.entry(Rejected::TooLong).or_default() += t.too_long;
-                            read.example.get_or_insert_with(|| format!("{}: a line longer than max_line_bytes ({})", path.display(), self.max_line));
+                            read.example.get_or_insert_with(|| format!("{path}: a line longer than max_line_bytes ({})", self.max_line));
                         }
                         // Line numbers count the skipped long lines too (their
                         // examples name no line: they are not handed over).
                         cursor.lines = line_no + t.too_long;
                         cursor.offset = t.offset;
                     }
-                    Err(e) => read.failed.push(format!("{}: {e}", path.display())),
+                    Err(e) => read.failed.push(format!("{path}: {e}")),
                 }
             }
             if follow {
@@ -361,8 +385,14 @@ impl LogSource {
 
     /// The files matching the pattern, oldest first (rotated files before
     /// the live one, so buckets fill in time order).
-    fn matching(&self) -> Result<Vec<PathBuf>, String> {
+    fn matching(&self) -> Result<Vec<LogFile>, String> {
         let pattern = self.pattern.to_string_lossy();
+        if let Some(remote) = &self.remote {
+            let mut objects = remote.list(&[pattern.into_owned()])?;
+            objects.retain(|o| !tail::is_compressed(std::path::Path::new(&o.url)));
+            objects.sort_by(|a, b| (a.modified, &a.url).cmp(&(b.modified, &b.url)));
+            return Ok(objects.into_iter().map(LogFile::Object).collect());
+        }
         let paths = glob::glob(&pattern).map_err(|e| format!("cannot list `{pattern}`: {e}"))?;
         let mut files: Vec<(std::time::SystemTime, PathBuf)> = paths
             .filter_map(Result::ok)
@@ -370,7 +400,7 @@ impl LogSource {
             .map(|p| (std::fs::metadata(&p).and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH), p))
             .collect();
         files.sort();
-        Ok(files.into_iter().map(|(_, p)| p).collect())
+        Ok(files.into_iter().map(|(_, p)| LogFile::Local(p)).collect())
     }
 }
 

@@ -2,7 +2,6 @@
 //! (so a renamed file keeps its place and a truncated one starts over), and
 //! read the complete lines after the offset reached so far.
 
-use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -12,7 +11,7 @@ pub const FINGERPRINT_BYTES: usize = 1024;
 /// A file's identity: FNV-1a of its first line (up to [`FINGERPRINT_BYTES`]),
 /// in hex. `None` while the file is too short to tell (no complete first
 /// line yet, and fewer bytes than that).
-pub fn fingerprint(file: &mut File) -> io::Result<Option<String>> {
+pub fn fingerprint(file: &mut impl Read) -> io::Result<Option<String>> {
     let mut head = vec![0u8; FINGERPRINT_BYTES];
     let mut n = 0;
     while n < head.len() {
@@ -50,7 +49,7 @@ pub struct Tail {
 /// newline) to `line`. A line longer than `max_line` is skipped whole and
 /// counted, without being held in memory. A last line without its newline
 /// is left for the next read (it is still being written).
-pub fn read_lines(file: &mut File, offset: u64, max_line: usize, mut line: impl FnMut(&[u8])) -> io::Result<Tail> {
+pub fn read_lines(file: &mut (impl Read + Seek), offset: u64, max_line: usize, mut line: impl FnMut(&[u8])) -> io::Result<Tail> {
     file.seek(SeekFrom::Start(offset))?;
     let mut tail = Tail { offset, ..Tail::default() };
     let mut buf = vec![0u8; (256usize << 10).min(max_line + 1)];
