@@ -1,5 +1,5 @@
 //! Sources in object storage: the agent reads a lake and a log from an S3
-//! bucket served by moto (`moto_server`, from PyPI) on 127.0.0.1, lists only
+//! bucket served by moto (`python3 -m moto.server`, from PyPI) on 127.0.0.1, lists only
 //! the partitions a window needs, finds new tenants, follows log objects
 //! across a SIGKILL, and rides out throttling.
 
@@ -10,7 +10,7 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStoreExt, PutPayload};
 
-use crate::support::{Agent, Service, free_port, required_program, wait_for};
+use crate::support::{Agent, Service, free_port, required_python_module, wait_for};
 use crate::{build_baseline, drifted, healthy};
 
 /// Credentials moto accepts (it does not check them); the agent takes them
@@ -19,11 +19,13 @@ const CREDENTIALS: [(&str, &str); 3] = [("AWS_ACCESS_KEY_ID", "test"), ("AWS_SEC
 
 /// moto's S3 on a free port, logging its requests to `log`, with bucket `lake`.
 async fn moto(log: &std::path::Path) -> Option<(Service, String)> {
-    let program = required_program("moto_server")?;
+    if !required_python_module("moto.server") {
+        return None;
+    }
     let port = free_port();
     let service = Service(
-        Command::new(program)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        Command::new("python3")
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).unwrap())
             .spawn()
