@@ -72,6 +72,7 @@ pub struct Metrics {
     pub rule_evaluation_failures_total: IntCounterVec,
     pub rule_evaluation_duration_seconds: HistogramVec,
     pub rule_last_evaluation_timestamp_seconds: GaugeVec,
+    pub group_last_duration_seconds: GaugeVec,
     pub source_rows_read_total: IntCounterVec,
     pub source_files_read_total: IntCounterVec,
     pub tenants: IntGaugeVec,
@@ -157,6 +158,15 @@ impl Metrics {
         )
         .expect("valid metric");
         registry.register(Box::new(rule_last_evaluation_timestamp_seconds.clone())).expect("unique metric");
+        let group_last_duration_seconds = GaugeVec::new(
+            Opts::new(
+                "mlwatch_group_last_duration_seconds",
+                "Wall time of the group's last evaluation: reading its source, every rule, storing and exporting the results.",
+            ),
+            &["group"],
+        )
+        .expect("valid metric");
+        registry.register(Box::new(group_last_duration_seconds.clone())).expect("unique metric");
         let source_rows_read_total = counter("mlwatch_source_rows_read_total", "Rows read from sources.", &["source"]);
         let source_files_read_total = counter("mlwatch_source_files_read_total", "Files opened to read sources.", &["source"]);
         let tenants = int_gauge("mlwatch_tenants", "Tenants a group knows (seen within its forget_tenants_after).", &["group"]);
@@ -239,6 +249,7 @@ impl Metrics {
             rule_evaluation_failures_total,
             rule_evaluation_duration_seconds,
             rule_last_evaluation_timestamp_seconds,
+            group_last_duration_seconds,
             source_rows_read_total,
             source_files_read_total,
             tenants,
@@ -402,5 +413,11 @@ mod tests {
         assert!(text.contains(r#"mlwatch_slo_burn_rate{arm="t",rule="ByArm",tenant="acme",window="5m"} 2"#), "{text}");
         m.remove_check_value(&by_arm);
         assert!(!m.render().contains("ByArm"));
+        // The values' text is cached between changes, never stale after one.
+        m.set_check_value("slo", "burn_rate", "Plain", &labels(&[("tenant", "acme"), ("window", "5m")]), 3.5).unwrap();
+        m.refresh_values();
+        assert!(m.render().contains(r#"mlwatch_slo_burn_rate{rule="Plain",tenant="acme",window="5m"} 3.5"#));
+        m.rule_evaluations_total.with_label_values(&["Plain"]).inc();
+        assert!(m.render().contains(r#"mlwatch_rule_evaluations_total{rule="Plain"} 1"#), "the agent's own metrics are live");
     }
 }

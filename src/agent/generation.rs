@@ -77,6 +77,8 @@ impl Generation {
             tracker: core.tracker.clone(),
             shard: config.shard,
         });
+        // Groups that are gone lose their series; the others set theirs again.
+        core.metrics.group_last_duration_seconds.reset();
         core.metrics.shard_info.reset();
         let (index, count) = config.shard.map_or((0, 1), |s| (s.index(), s.count()));
         core.metrics.shard_info.with_label_values(&[&index.to_string(), &count.to_string()]).set(1);

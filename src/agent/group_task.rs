@@ -149,6 +149,7 @@ impl GroupTask {
     /// One evaluation, of the window ending at `now`. Returns false when
     /// shutdown interrupted it.
     async fn evaluate_once(&mut self, token: &CancellationToken, now: DateTime<Utc>) -> bool {
+        let started = std::time::Instant::now();
         let timeout = self.group.timeout.unwrap_or_else(|| self.group.schedule.period_after(now).max(std::time::Duration::from_secs(1)));
         let known = self.tenants.known(now, self.group.forget_tenants_after);
         // A log source's read and its checkpoint go together: no other
@@ -244,6 +245,7 @@ impl GroupTask {
         })
         .await
         .expect("storing does not panic");
+        m.group_last_duration_seconds.with_label_values(&[&group.name]).set(started.elapsed().as_secs_f64());
         if let Err(e) = stored {
             if let (Some(cp), Source::Log(log)) = (&checkpoint, &*self.source) {
                 log.lock().checkpoint_failed(cp);
