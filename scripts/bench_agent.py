@@ -11,11 +11,12 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
+
+from benchlib import free_port, get, proc_stat
 
 BIN = sys.argv[1]
 DIR = sys.argv[2]
@@ -65,30 +66,6 @@ receivers:
   - name: log
     stdout: [{ format: text }]
 """)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(port, path):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    c.request("GET", path)
-    body = c.getresponse().read()
-    c.close()
-    return body
-
-
-def proc_stat(pid):
-    """(cpu seconds, resident MiB) of a process."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])  # utime + stime
-    with open(f"/proc/{pid}/status") as f:
-        rss_kb = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
-    return ticks / os.sysconf("SC_CLK_TCK"), rss_kb / 1024
 
 
 def main():

@@ -8,16 +8,15 @@ evaluated a few times, the overview `/` and a drill-down
 connection: median and p99 latency.
 """
 
-import http.client
 import json
 import os
 import random
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import time
+
+from benchlib import free_port, get, timed
 
 BIN = sys.argv[1]
 DIR = sys.argv[2]
@@ -72,33 +71,6 @@ receivers:
 """)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(port, path):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    c.request("GET", path)
-    body = c.getresponse().read()
-    c.close()
-    return body
-
-
-def timed(port, path):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    latencies, size = [], 0
-    for _ in range(ROUNDS):
-        t = time.perf_counter()
-        conn.request("GET", path)
-        size = len(conn.getresponse().read())
-        latencies.append((time.perf_counter() - t) * 1000)
-    conn.close()
-    latencies.sort()
-    return statistics.median(latencies), latencies[int(ROUNDS * 0.99) - 1], size
-
-
 def main():
     setup()
     port = free_port()
@@ -121,7 +93,7 @@ def main():
         chips = page.count('<a class="chip')
         print(f"tenants on the overview: {chips}; firing alerts: {firing}")
         for path in ["/", "/rules/Drift?tenant=tenant000"]:
-            median, p99, size = timed(port, path)
+            median, p99, size = timed(port, path, ROUNDS)
             print(f"{path}: {size / 1024:.0f} KiB, over {ROUNDS} requests median {median:.1f} ms, p99 {p99:.1f} ms (target < 200 ms)")
     finally:
         agent.send_signal(signal.SIGTERM)
