@@ -481,7 +481,7 @@ async fn the_live_agent_on_simulated_time_records_what_the_backtest_shows() {
 
     // The agent, from day 1 06:00 until just after day 10 18:00, on tokio's paused clock.
     let loaded = mlwatch::config::load(&config).unwrap();
-    let opts = RunOptions { listen: Some("127.0.0.1:0".parse().unwrap()), clock: Clock::tokio_from(start) };
+    let opts = RunOptions { listen: Some("127.0.0.1:0".parse().unwrap()), shard: None, clock: Clock::tokio_from(start) };
     let until = (end - start).to_std().unwrap() + std::time::Duration::from_secs(60);
     agent::run(loaded, opts, tokio::time::sleep(until)).await.unwrap();
     let store = mlwatch::state::Store::open(&dir.path().join("data/mlwatch")).unwrap();

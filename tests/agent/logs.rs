@@ -15,7 +15,9 @@ route: { receiver: r }
 receivers: [{ name: r, stdout: [{}] }]
 "#;
 
-const RULES: &str = r#"
+/// An availability SLO per tenant, evaluated every second (also over log
+/// objects in a bucket: object_store.rs).
+pub const RULES: &str = r#"
 groups:
   - name: serving
     source: api
@@ -39,13 +41,13 @@ fn append(path: &Path, range: std::ops::Range<u64>, start_ms: i64) {
 }
 
 /// Events the agent's SLO counts over its period, all tenants.
-async fn counted(agent: &Agent) -> Option<f64> {
+pub async fn counted(agent: &Agent) -> Option<f64> {
     let text = agent.metrics().await;
     let n = |t: &str| crate::support::metric_value(&text, &format!(r#"mlwatch_slo_valid_events{{rule="Availability",tenant="{t}",window="1d"}}"#));
     Some(n("t0")? + n("t1")?)
 }
 
-async fn wait_counted(agent: &Agent, n: f64) {
+pub async fn wait_counted(agent: &Agent, n: f64) {
     wait_for(&format!("{n} lines counted"), async || (counted(agent).await? == n).then_some(())).await;
 }
 

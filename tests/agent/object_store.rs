@@ -11,6 +11,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStoreExt, PutPayload};
 
 use crate::support::{Agent, Service, free_port, required_python_module, wait_for};
+use crate::logs::{RULES, counted, wait_counted};
 use crate::{build_baseline, drifted, healthy};
 
 /// Credentials moto accepts (it does not check them); the agent takes them
@@ -42,15 +43,9 @@ async fn moto(log: &std::path::Path) -> Option<(Service, String)> {
 }
 
 fn bucket(endpoint: &str) -> AmazonS3 {
-    let mut b = AmazonS3Builder::new().with_endpoint(endpoint).with_allow_http(true).with_bucket_name("lake");
-    for (k, v) in CREDENTIALS {
-        b = match k {
-            "AWS_ACCESS_KEY_ID" => b.with_access_key_id(v),
-            "AWS_SECRET_ACCESS_KEY" => b.with_secret_access_key(v),
-            _ => b.with_region(v),
-        };
-    }
-    b.build().unwrap()
+    let [(_, key), (_, secret), (_, region)] = CREDENTIALS;
+    let b = AmazonS3Builder::new().with_endpoint(endpoint).with_allow_http(true).with_bucket_name("lake");
+    b.with_access_key_id(key).with_secret_access_key(secret).with_region(region).build().unwrap()
 }
 
 async fn put(store: &AmazonS3, key: &str, body: String) {
@@ -132,18 +127,6 @@ async fn a_lake_in_s3_is_read_by_partition_and_new_tenants_are_found() {
     }
 }
 
-const LOG_RULES: &str = r#"
-groups:
-  - name: serving
-    source: api
-    per_tenant: true
-    interval: 1s
-    rules:
-      - alert: Availability
-        check: { slo: { good: "status < 500", objective: 99, period: 1d, windows: { page: [{ long: 1h, short: 5m, factor: 14.4 }], ticket: [] } } }
-        when: "page == 1"
-"#;
-
 /// JSON lines `range`, two tenants, 10 ms apart from `start` (Unix ms).
 fn lines(range: std::ops::Range<u64>, start: i64) -> String {
     range
@@ -154,12 +137,6 @@ fn lines(range: std::ops::Range<u64>, start: i64) -> String {
         .collect()
 }
 
-async fn counted(agent: &Agent) -> Option<f64> {
-    let text = agent.metrics().await;
-    let n = |t: &str| crate::support::metric_value(&text, &format!(r#"mlwatch_slo_valid_events{{rule="Availability",tenant="{t}",window="1d"}}"#));
-    Some(n("t0")? + n("t1")?)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_objects_are_counted_once_across_new_objects_rewrites_and_sigkill() {
     let dir = tempfile::tempdir().unwrap();
@@ -168,12 +145,9 @@ async fn log_objects_are_counted_once_across_new_objects_rewrites_and_sigkill() 
     let sources = format!(
         "  api: {{ kind: log, path: \"s3://lake/logs/api/*.jsonl\", timestamp: ts, tenant_field: tenant, fields: {{ status: number }}, object_store: {{ endpoint: \"{endpoint}\", allow_http: true }} }}\n"
     );
-    write_config(dir.path(), &sources, LOG_RULES);
+    write_config(dir.path(), &sources, RULES);
     let config = dir.path().join("mlwatch.yaml");
     let start = chrono::Utc::now().timestamp_millis() - 10 * 60 * 1000;
-    let wait_counted = async |agent: &Agent, n: f64| {
-        wait_for(&format!("{n} lines counted"), async || (counted(agent).await? == n).then_some(())).await;
-    };
 
     put(&store, "logs/api/0001.jsonl", lines(0..1000, start)).await;
     let agent = Agent::start_with(&config, "info", &CREDENTIALS).await;
@@ -240,7 +214,7 @@ async fn throttled_requests_are_retried_with_backoff_not_failed() {
     let sources = format!(
         "  api: {{ kind: log, path: \"s3://lake/logs/api/*.jsonl\", timestamp: ts, tenant_field: tenant, fields: {{ status: number }}, object_store: {{ endpoint: \"{proxy}\", allow_http: true }} }}\n"
     );
-    write_config(dir.path(), &sources, LOG_RULES);
+    write_config(dir.path(), &sources, RULES);
     let agent = Agent::start_with(&dir.path().join("mlwatch.yaml"), "info", &CREDENTIALS).await;
     wait_for("the lines to be counted", async || (counted(&agent).await? == 100.0).then_some(())).await;
     assert_eq!(*refused.lock().unwrap(), 3, "three requests were throttled");

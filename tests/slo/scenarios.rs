@@ -177,7 +177,7 @@ async fn the_live_agent_on_simulated_time_pages_as_the_backtest_does() {
     // acme's incident, from before it starts until after it resolves.
     let (start, end) = (at("2026-11-05T13:50:00Z"), at("2026-11-05T16:40:00Z"));
     let loaded = mlwatch::config::load(&config).unwrap();
-    let opts = RunOptions { listen: Some("127.0.0.1:0".parse().unwrap()), clock: Clock::tokio_from(start) };
+    let opts = RunOptions { listen: Some("127.0.0.1:0".parse().unwrap()), shard: None, clock: Clock::tokio_from(start) };
     let until = (end - start).to_std().unwrap() + std::time::Duration::from_secs(30);
     agent::run(loaded, opts, tokio::time::sleep(until)).await.unwrap();
     let store = mlwatch::state::Store::open(&dir.path().join("data/mlwatch")).unwrap();
