@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use super::path_template::{Discovered, Matched, PathTemplate, SkipReason, Skipped};
 use super::read::{FileFormat, ReadError, read_bytes, read_file};
-use super::remote::{ObjectStoreConfig, Remote, is_url};
+use super::remote::{ObjectStoreConfig, Remote};
 use super::read_cache::{FileStamp, Files, ReadCache};
 use super::window::{TimestampUnit, Window, select_window};
 use super::{Partition, Sample, SourceError, SourceMeta};
@@ -95,11 +95,7 @@ impl FileSourceConfig {
     /// Check the config; relative paths are taken from `base_dir`. Reads
     /// only the credential files of `object_store`; makes no request.
     pub fn validate(&self, base_dir: &Path) -> Result<FileSource, String> {
-        let remote = match (is_url(&self.path), &self.object_store) {
-            (true, config) => Some(Arc::new(Remote::new(&self.path, &config.clone().unwrap_or_default(), base_dir)?)),
-            (false, None) => None,
-            (false, Some(_)) => return Err("`object_store` is for a path in object storage (s3://, gs://, az://)".into()),
-        };
+        let remote = Remote::for_path(&self.path, self.object_store.as_ref(), base_dir)?;
         let path = if remote.is_some() { self.path.clone() } else { crate::util::paths::resolve(base_dir, &self.path).to_string_lossy().into_owned() };
         let template = PathTemplate::parse(&path).map_err(|e| format!("path: {e}"))?;
         if template.has_tenant() && self.tenant.is_some() {

@@ -27,7 +27,7 @@ use checkpoint::FileCursor;
 use files::LogFile;
 use line::{FieldSpec, LineFormat, Rejected};
 
-use super::remote::{ObjectStoreConfig, Remote, is_url};
+use super::remote::{ObjectStoreConfig, Remote};
 use super::window::TimestampUnit;
 use crate::events::{Aggregates, Event, Sli};
 use crate::rules::expr::Val;
@@ -147,11 +147,7 @@ impl LogSourceConfig {
         if max_tenants == 0 || max_line < 64 {
             return Err("max_tenants must be at least 1 and max_line_bytes at least 64".into());
         }
-        let remote = match (is_url(&self.path), &self.object_store) {
-            (true, config) => Some(Arc::new(Remote::new(&self.path, &config.clone().unwrap_or_default(), base_dir)?)),
-            (false, None) => None,
-            (false, Some(_)) => return Err("`object_store` is for a path in object storage (s3://, gs://, az://)".into()),
-        };
+        let remote = Remote::for_path(&self.path, self.object_store.as_ref(), base_dir)?;
         let pattern = if remote.is_some() { PathBuf::from(&self.path) } else { crate::util::paths::resolve(base_dir, &self.path) };
         glob::Pattern::new(&pattern.to_string_lossy()).map_err(|e| format!("path: invalid glob `{}`: {e}", self.path))?;
         let format = LineFormat {

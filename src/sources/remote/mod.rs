@@ -81,6 +81,16 @@ pub fn is_url(path: &str) -> bool {
 }
 
 impl Remote {
+    /// The store a source's `path` needs: `None` for a local path. An
+    /// `object_store:` section beside a local path is an error.
+    pub fn for_path(path: &str, config: Option<&ObjectStoreConfig>, base_dir: &std::path::Path) -> Result<Option<Arc<Remote>>, String> {
+        match (is_url(path), config) {
+            (true, config) => Ok(Some(Arc::new(Remote::new(path, &config.cloned().unwrap_or_default(), base_dir)?))),
+            (false, None) => Ok(None),
+            (false, Some(_)) => Err("`object_store` is for a path in object storage (s3://, gs://, az://)".into()),
+        }
+    }
+
     /// The store of the bucket `url` names (`s3://bucket/any/path`). No request is made.
     pub fn new(url: &str, config: &ObjectStoreConfig, base_dir: &std::path::Path) -> Result<Remote, String> {
         let (scheme, rest) = url.split_once("://").ok_or_else(|| format!("`{url}` is not a URL"))?;
